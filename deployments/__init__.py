@@ -1,0 +1,1 @@
+"""Ray Serve adapters over voxify/: the only package that imports ray."""

@@ -1,0 +1,20 @@
+"""build_app: the serving graph Ingress -> Synthesizer, with migrations applied first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.serve import Application
+
+from deployments.ingress import Ingress
+from deployments.synthesizer import Synthesizer
+from voxify.config import Settings
+from voxify.db.migrate import upgrade
+
+
+def build_app(args: dict[str, Any]) -> Application:
+    """Build the Voxify application from serve_config.yaml ``args`` (over VOXIFY_* env)."""
+    settings = Settings(**(args or {}))
+    upgrade(settings.database_url)
+    synthesizer = Synthesizer.bind(settings)
+    return Ingress.bind(settings, synthesizer)

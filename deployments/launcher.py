@@ -1,0 +1,40 @@
+"""RayJobLauncher: the JobLauncher port as Ray tasks."""
+
+from __future__ import annotations
+
+import time
+
+import ray
+from ray.serve.handle import DeploymentHandle
+
+from deployments.tasks import run_synthesis_job
+from voxify.config import Settings
+
+NODES_CACHE_S = 5.0
+
+
+class RayJobLauncher:
+    """Runs each job as a Ray task that calls the Synthesizer pool."""
+
+    def __init__(self, settings: Settings, synthesizer: DeploymentHandle) -> None:
+        self._settings = settings
+        self._synthesizer = synthesizer
+        self._alive_nodes: set[str] = set()
+        self._alive_checked = 0.0
+
+    def launch(self, job_id: str) -> None:
+        """Start the job's task; its result is the row in the database, not the ObjectRef."""
+        run_synthesis_job.options(num_cpus=self._settings.job_task_num_cpus).remote(
+            self._settings, job_id, self._synthesizer
+        )
+
+    def is_runner_alive(self, runner_id: str) -> bool:
+        """A runner is alive while the node it ran on is in the cluster."""
+        if time.monotonic() - self._alive_checked > NODES_CACHE_S:
+            self._alive_nodes = {n["NodeID"] for n in ray.nodes() if n.get("Alive")}
+            self._alive_checked = time.monotonic()
+        return runner_id.split(":", 1)[0] in self._alive_nodes
+
+    def check(self) -> str:
+        """Ready while Ray is connected."""
+        return "ok" if ray.is_initialized() else "ray is not initialized"

@@ -1,0 +1,74 @@
+"""Synthesizer: a replica pool around one engine, grouping concurrent requests with @serve.batch."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ray import serve
+from ray.serve.exceptions import BackPressureError
+from ray.serve.handle import DeploymentHandle
+
+from voxify.config import Settings
+from voxify.engines.base import Audio
+from voxify.engines.piper import PiperEngine
+from voxify.engines.render import SynthesisRequest, render, render_batch
+from voxify.errors import Unavailable
+
+SYNTHESIS_TIMEOUT_S = 600.0
+
+
+@serve.deployment
+class Synthesizer:
+    """Piper on CPU. Batch size and wait come from serve_config.yaml (user_config)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._engine = PiperEngine(settings.piper_model_path)
+        self._max_batch_size = 1
+
+    def reconfigure(self, user_config: dict[str, Any]) -> None:
+        """Apply batching knobs from serve_config.yaml without restarting the replica."""
+        self._max_batch_size = int(user_config.get("max_batch_size", 1))
+        self._batch.set_max_batch_size(self._max_batch_size)
+        self._batch.set_batch_wait_timeout_s(float(user_config.get("batch_wait_timeout_s", 0.0)))
+
+    @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
+    async def _batch(self, requests: list[SynthesisRequest]) -> list[Audio]:
+        # ONNX inference holds the GIL only briefly; a thread keeps the replica's loop free.
+        return await asyncio.to_thread(self._render, requests)
+
+    def _render(self, requests: list[SynthesisRequest]) -> list[Audio]:
+        if len(requests) == 1:
+            return [render(self._engine, requests[0])]
+        return render_batch(self._engine, requests)
+
+    async def synthesize(self, request: SynthesisRequest) -> Audio:
+        """Render one request (grouped with concurrent ones when batching is on)."""
+        result: Audio = await self._batch(request)
+        return result
+
+    def check(self) -> str:
+        """Ready once the engine is loaded."""
+        return "ok"
+
+
+class RaySynthesis:
+    """The Synthesis port (voxify.api.ports) over a Synthesizer handle, from any process."""
+
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
+
+    def synthesize(self, request: SynthesisRequest) -> Audio:
+        """Render on a Synthesizer replica; an overloaded pool answers Unavailable."""
+        try:
+            result: Audio = self._handle.synthesize.remote(request).result(
+                timeout_s=SYNTHESIS_TIMEOUT_S
+            )
+        except BackPressureError as exc:
+            raise Unavailable("All synthesizer replicas are busy; retry shortly") from exc
+        return result
+
+    def check(self) -> str:
+        """Ask a replica whether it is ready."""
+        result: str = self._handle.check.remote().result(timeout_s=5)
+        return result

@@ -1,0 +1,103 @@
+"""Unit tier: no Ray. The real API runs in-process on the real Piper engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from voxify.api.app import create_app
+from voxify.api.context import Services
+from voxify.config import Settings
+from voxify.db.migrate import upgrade
+from voxify.db.session import make_engine, make_session_factory
+from voxify.engines.piper import PiperEngine
+from voxify.inprocess import EngineSynthesis, ThreadLauncher
+from voxify.jobs.runner import JobRunner
+from voxify.storage import open_blob_store
+
+PASSWORD = "SecurePass123!"
+
+
+@pytest.fixture(autouse=True)
+def _no_ray(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests must not need Ray: starting it fails loudly."""
+    import ray
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("unit tests must not start Ray")
+
+    monkeypatch.setattr(ray, "init", refuse)
+
+
+@pytest.fixture(scope="session")
+def piper() -> PiperEngine:
+    """The shipped Piper voice, loaded once."""
+    return PiperEngine()
+
+
+@pytest.fixture
+def make_services(
+    make_settings: Callable[..., Settings], piper: PiperEngine
+) -> Iterator[Callable[..., Services]]:
+    """Services on SQLite and local blobs with in-process synthesis and job threads."""
+    launchers: list[ThreadLauncher] = []
+
+    def make(**overrides: Any) -> Services:
+        settings = make_settings(**overrides)
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        blobs = open_blob_store(settings.blob_url)
+        synthesis = EngineSynthesis(piper)
+        launcher = ThreadLauncher(JobRunner(sessions=sessions, blobs=blobs,
+                                            synthesize=synthesis.synthesize, heartbeat_s=0.2))
+        services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
+                            synthesis=synthesis, launcher=launcher)
+        launchers.append(launcher)
+        return services
+
+    yield make
+    for launcher in launchers:
+        launcher.shutdown()
+
+
+@pytest.fixture
+def make_client(make_services: Callable[..., Services]) -> Callable[..., TestClient]:
+    """An HTTP client for an in-process app built with overridden settings."""
+
+    def make(**overrides: Any) -> TestClient:
+        return TestClient(create_app(make_services(**overrides)))
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+def register_and_login(client: TestClient, email: str) -> dict[str, str]:
+    """Register ``email`` and return its Authorization header."""
+    response = client.post("/api/v1/auth/register", json={
+        "email": email, "password": PASSWORD, "first_name": "Test", "last_name": "User",
+    })
+    assert response.status_code == 201, response.text
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+def wait_for_job(client: TestClient, headers: dict[str, str], job_id: str,
+                 timeout: float = 60) -> dict[str, Any]:
+    """Poll until the job ends; return its final JSON."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/api/v1/job/{job_id}", headers=headers).json()["data"]
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")

@@ -1,0 +1,1 @@
+"""FastAPI app: routers and dependencies, thin over the services."""

@@ -1,0 +1,168 @@
+"""Job management: one router mounted at /api/v1/job (seed 000) and /api/v1/jobs (seed 001)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from voxify.api.deps import CurrentUser, PageDep, ServicesDep
+from voxify.api.envelope import respond
+from voxify.db.session import session_scope
+from voxify.errors import InvalidParameter
+from voxify.jobs import repository, service
+from voxify.jobs.repository import SORTABLE, JobFilters
+from voxify.jobs.schemas import TERMINAL, JobCreate, JobPatch, JobPublic, JobUpdate
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["jobs"])
+
+STATUS_ALIASES = {"running": "processing", "queued": "pending"}
+TYPE_ALIASES = {"voice_training": "clone_training", "training": "clone_training"}
+STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+TYPES = ("synthesis", "sample_processing", "clone_training")
+PROGRESS_POLL_S = 0.25
+PROGRESS_KEEPALIVE_S = 15.0
+
+
+@router.get("")
+def list_jobs(
+    user: CurrentUser,
+    services: ServicesDep,
+    page: PageDep,
+    status: str | None = None,
+    type: str | None = None,
+    user_id: str | None = None,
+    voice_model_id: Annotated[str | None, Query(max_length=64)] = None,
+    text_search: Annotated[str | None, Query(max_length=200)] = None,
+    sort_by: str = "created_at",
+    sort_order: Literal["asc", "desc"] = "desc",
+    include_text: bool = True,
+) -> JSONResponse:
+    """List the caller's jobs with filters, sorting and pagination."""
+    status = STATUS_ALIASES.get(status or "", status)
+    job_type = TYPE_ALIASES.get(type or "", type)
+    if status and status not in STATUSES:
+        raise InvalidParameter(f"Unknown status '{status}'", details={"allowed": STATUSES})
+    if job_type and job_type not in TYPES:
+        raise InvalidParameter(f"Unknown type '{job_type}'", details={"allowed": TYPES})
+    if sort_by not in SORTABLE:
+        raise InvalidParameter(f"Cannot sort by '{sort_by}'", details={"allowed": list(SORTABLE)})
+    owner = user_id if user.role == "admin" and user_id else user.id
+    filters = JobFilters(status=status, type=job_type, voice_model_id=voice_model_id,
+                         text_search=text_search)
+    with session_scope(services.sessions) as session:
+        jobs, total = repository.list_jobs(
+            session=session, owner_id=owner, filters=filters, sort_by=sort_by,
+            descending=sort_order == "desc", limit=page.limit, offset=page.offset,
+        )
+        if user_id and user_id != owner:  # a non-admin asked for someone else's jobs
+            jobs, total = [], 0
+        data = [JobPublic.of(job, include_text=include_text) for job in jobs]
+    return respond(data, meta={"pagination": page.pagination(total)})
+
+
+@router.post("", status_code=201)
+def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Create a synthesis job; it runs in the background."""
+    with session_scope(services.sessions) as session:
+        job = service.create_synthesis_job(session=session, settings=services.settings,
+                                           user=user, data=data)
+        public = JobPublic.of(job)
+    _launch(services, job.id)
+    return respond(public, message="Synthesis job created successfully", status_code=201)
+
+
+def _launch(services: ServicesDep, job_id: str) -> None:
+    try:
+        services.launcher.launch(job_id)
+    except Exception:  # the row is pending; recovery launches it at the next sweep/startup
+        log.exception("could not launch job %s now; it stays pending", job_id)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """One of the caller's jobs."""
+    with session_scope(services.sessions) as session:
+        job = service.get_job(session=session, user=user, job_id=job_id)
+        return respond(JobPublic.of(job))
+
+
+@router.put("/{job_id}")
+def update_job(job_id: str, data: JobUpdate, user: CurrentUser,
+               services: ServicesDep) -> JSONResponse:
+    """Update a pending job's text or configuration."""
+    with session_scope(services.sessions) as session:
+        job = service.update_job(session=session, settings=services.settings, user=user,
+                                 job_id=job_id, data=data)
+        public = JobPublic.of(job)
+    return respond(public, message="Job updated successfully")
+
+
+@router.patch("/{job_id}")
+def patch_job(job_id: str, data: JobPatch, user: CurrentUser,
+              services: ServicesDep) -> JSONResponse:
+    """Partially update a job (configuration while pending; status 'cancelled')."""
+    with session_scope(services.sessions) as session:
+        job = service.patch_job(session=session, settings=services.settings, user=user,
+                                job_id=job_id, data=data)
+        public = JobPublic.of(job)
+    return respond(public, message="Job updated successfully")
+
+
+@router.delete("/{job_id}")
+def delete_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Delete a job that is not processing, with its output."""
+    with session_scope(services.sessions) as session:
+        keys = service.delete_job(session=session, user=user, job_id=job_id)
+    for key in keys:
+        services.blobs.delete(key)
+    return respond(None, message="Job deleted successfully")
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Cancel a pending or running job."""
+    with session_scope(services.sessions) as session:
+        job = service.cancel_job(session=session, user=user, job_id=job_id)
+        public = JobPublic.of(job)
+    return respond(public, message="Job cancelled")
+
+
+@router.get("/{job_id}/progress")
+def job_progress(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
+    """Server-Sent Events with the job's progress until it ends."""
+    with session_scope(services.sessions) as session:
+        service.get_job(session=session, user=user, job_id=job_id)  # 404 before streaming
+
+    def events() -> Iterator[str]:
+        last: tuple[object, ...] | None = None
+        last_sent = time.monotonic()
+        while True:
+            with session_scope(services.sessions) as session:
+                job = service.get_job(session=session, user=user, job_id=job_id)
+                state = (job.status, round(job.progress, 1), job.message)
+                event = {"job_id": job.id, "progress": round(job.progress, 1),
+                         "status": job.status, "message": job.message}
+                if job.status == "completed":
+                    event.update(output_file_path=job.output_file_path, duration=job.duration)
+                if job.status == "failed":
+                    event["error_message"] = job.error_message
+            if state != last:
+                yield f"data: {json.dumps(event)}\n\n"
+                last, last_sent = state, time.monotonic()
+            elif time.monotonic() - last_sent > PROGRESS_KEEPALIVE_S:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            if state[0] in TERMINAL:
+                yield 'data: {"event": "complete"}\n\n'
+                return
+            time.sleep(PROGRESS_POLL_S)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,1 @@
+"""Audio post-processing, encoding and measurement; pure numpy/scipy/soundfile/pyworld."""

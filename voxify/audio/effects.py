@@ -1,0 +1,89 @@
+"""Post-synthesis effects: pitch shift (WORLD vocoder), gain with a soft limiter, resampling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyworld
+from scipy.signal import resample_poly
+
+from voxify.audio.analysis import estimate_f0
+from voxify.engines.base import Audio
+
+MIN_PITCH, MAX_PITCH = 0.5, 2.0
+MIN_VOLUME, MAX_VOLUME = 0.0, 2.0
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
+FRAME_PERIOD_MS = 5.0
+# Above this peak the limiter engages; samples below the knee pass untouched.
+_LIMIT_TRIGGER = 0.99
+_LIMIT_KNEE = 0.9
+
+
+def apply_effects(
+    audio: Audio, *, pitch: float = 1.0, volume: float = 1.0, sample_rate: int | None = None
+) -> Audio:
+    """Shift pitch by a frequency ratio, scale volume, resample; output stays in [-1, 1]."""
+    _check_range("pitch", pitch, MIN_PITCH, MAX_PITCH)
+    _check_range("volume", volume, MIN_VOLUME, MAX_VOLUME)
+    target_rate = audio.sample_rate if sample_rate is None else sample_rate
+    if not MIN_SAMPLE_RATE <= target_rate <= MAX_SAMPLE_RATE:
+        raise ValueError(
+            f"sample_rate must be between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz, "
+            f"got {target_rate}"
+        )
+
+    samples = np.asarray(audio.samples, dtype=np.float32)
+    if pitch != 1.0 and samples.size:
+        samples = shift_pitch(samples, audio.sample_rate, pitch)
+    if target_rate != audio.sample_rate and samples.size:
+        samples = resample(samples, audio.sample_rate, target_rate)
+    if volume != 1.0:
+        samples = samples * np.float32(volume)
+    # Last, so that overshoot from resynthesis or resampling is caught as well as gain.
+    return Audio(soft_limit(samples), target_rate)
+
+
+def shift_pitch(samples: np.ndarray, sample_rate: int, ratio: float) -> np.ndarray:
+    """Scale F0 by ``ratio`` keeping the spectral envelope (formants) and duration."""
+    x = np.ascontiguousarray(samples, dtype=np.float64)
+    # Not pyworld.dio: it puts this voice's F0 near twice the true value (see estimate_f0),
+    # and the resynthesis would then sound an octave up even at ratio 1.0.
+    f0, times = estimate_f0(x, sample_rate, frame_period_ms=FRAME_PERIOD_MS)
+    envelope = pyworld.cheaptrick(x, f0, times, sample_rate)
+    aperiodicity = pyworld.d4c(x, f0, times, sample_rate)
+    y = pyworld.synthesize(f0 * ratio, envelope, aperiodicity, sample_rate, FRAME_PERIOD_MS)
+    # WORLD rounds to whole frames; pad or cut so the clip keeps its exact length.
+    out = np.zeros(len(x), dtype=np.float32)
+    n = min(len(x), len(y))
+    out[:n] = y[:n]
+    return out
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Polyphase resampling by the reduced ratio to_rate/from_rate."""
+    divisor = math.gcd(from_rate, to_rate)
+    up, down = to_rate // divisor, from_rate // divisor
+    out = resample_poly(samples.astype(np.float64), up, down)
+    return np.asarray(out, dtype=np.float32)
+
+
+def soft_limit(samples: np.ndarray) -> np.ndarray:
+    """If the peak exceeds 0.99, bend everything above 0.9 smoothly (tanh) under 1.0."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.size == 0 or float(np.max(np.abs(samples))) <= _LIMIT_TRIGGER:
+        return samples
+    magnitude = np.abs(samples)
+    over = magnitude > _LIMIT_KNEE
+    headroom = 1.0 - _LIMIT_KNEE
+    # Slope 1 at the knee, so the curve joins the untouched part without a kink.
+    bent = _LIMIT_KNEE + headroom * np.tanh((magnitude[over] - _LIMIT_KNEE) / headroom)
+    limited = samples.copy()
+    limited[over] = np.sign(samples[over]) * bent
+    # tanh rounds to exactly 1.0 in float32 for large overs; never go past full scale.
+    return np.clip(limited, -1.0, 1.0).astype(np.float32)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")

@@ -1,0 +1,1 @@
+"""Users, passwords (argon2), JWT access/refresh tokens and roles."""

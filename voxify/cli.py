@@ -1,0 +1,99 @@
+"""The `voxify` command: serve, migrate, synthesize."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the Serve application from serve_config.yaml via `serve run` (Ray lives there)."""
+    config: dict[str, Any] = yaml.safe_load(Path(args.config).read_text())
+    config.setdefault("http_options", {})
+    config["http_options"]["port"] = args.port
+    config["http_options"]["host"] = args.host
+    for app in config["applications"]:
+        app_args = app.setdefault("args", {}) or {}
+        data_dir = args.data_dir or os.environ.get("VOXIFY_DATA_DIR") or app_args.get("data_dir")
+        # Replicas run in other working directories: hand them an absolute path.
+        app_args["data_dir"] = str(Path(data_dir or "data").expanduser().resolve())
+        app["args"] = app_args
+    handle, path = tempfile.mkstemp(prefix="voxify-serve-", suffix=".yaml")
+    with os.fdopen(handle, "w") as out:
+        yaml.safe_dump(config, out, sort_keys=False)
+    serve_bin = shutil.which("serve", path=str(Path(sys.executable).parent)) or "serve"
+    print(f"Voxify on http://{args.host}:{args.port} (data in {app_args['data_dir']})",
+          flush=True)
+    os.execv(serve_bin, [serve_bin, "run", path])
+    return 0  # not reached
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from voxify.config import Settings
+    from voxify.db.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    print(f"database at {settings.database_url} is up to date")
+    return 0
+
+
+def _synthesize(args: argparse.Namespace) -> int:
+    """Render text with the local Piper engine, no server needed."""
+    from voxify.audio.encode import encode
+    from voxify.config import Settings
+    from voxify.engines.piper import PiperEngine
+    from voxify.engines.render import SynthesisRequest, render
+    from voxify.text import clean_text
+
+    settings = Settings()
+    text = clean_text(args.text, max_chars=settings.max_job_text_chars)
+    request = SynthesisRequest(text=text, speed=args.speed, pitch=args.pitch,
+                               volume=args.volume, sample_rate=args.sample_rate)
+    audio = render(PiperEngine(settings.piper_model_path), request)
+    output = Path(args.output)
+    output.write_bytes(encode(audio, output.suffix.lstrip(".") or "wav"))
+    print(f"wrote {output} ({audio.duration:.2f} s at {audio.sample_rate} Hz)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `voxify` command."""
+    parser = argparse.ArgumentParser(prog="voxify", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the service on Ray Serve")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--data-dir", default=None, help="default: $VOXIFY_DATA_DIR or ./data")
+    serve.add_argument("--config", default=str(REPO_CONFIG))
+    serve.set_defaults(func=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(func=_migrate)
+
+    synth = commands.add_parser("synthesize", help="speak text to a file, locally")
+    synth.add_argument("text")
+    synth.add_argument("-o", "--output", default="speech.wav")
+    synth.add_argument("--speed", type=float, default=1.0)
+    synth.add_argument("--pitch", type=float, default=1.0)
+    synth.add_argument("--volume", type=float, default=1.0)
+    synth.add_argument("--sample-rate", type=int, default=None)
+    synth.set_defaults(func=_synthesize)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

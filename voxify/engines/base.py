@@ -1,0 +1,42 @@
+"""The contract every speech engine meets, and the audio value it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono speech: float32 samples in [-1, 1] at ``sample_rate`` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+
+class Engine(Protocol):
+    """A text-to-speech engine; implementations must be safe to call from one thread at a time."""
+
+    name: str
+    sample_rate: int
+    languages: tuple[str, ...]
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Audio:
+        """Speak the whole text as one clip."""
+        ...
+
+    def synthesize_batch(self, texts: Sequence[str], *, speeds: Sequence[float]) -> list[Audio]:
+        """Speak several texts in one batched inference; one clip per text, in order."""
+        ...
+
+    def iter_sentences(self, text: str, *, speed: float = 1.0) -> Iterator[Audio]:
+        """Speak the text one sentence at a time, for streaming."""
+        ...

@@ -1,0 +1,45 @@
+"""One synthesis request rendered by an engine: speech, then pitch/volume/rate effects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from voxify.audio.effects import apply_effects
+from voxify.engines.base import Audio, Engine
+
+
+@dataclass(frozen=True)
+class SynthesisRequest:
+    """Everything an engine replica needs; plain data so it crosses process boundaries."""
+
+    text: str
+    voice_id: str = "default_voice_001"
+    language: str = "en-US"
+    speed: float = 1.0
+    pitch: float = 1.0
+    volume: float = 1.0
+    sample_rate: int | None = None  # None: the engine's native rate
+
+
+def render(engine: Engine, request: SynthesisRequest) -> Audio:
+    """Synthesize one request and apply its effects."""
+    audio = engine.synthesize(request.text, speed=request.speed)
+    return _effects(audio, request)
+
+
+def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[Audio]:
+    """Synthesize several requests in one batched engine call, then apply each one's effects."""
+    audios = engine.synthesize_batch(
+        [r.text for r in requests], speeds=[r.speed for r in requests]
+    )
+    return [_effects(audio, request) for audio, request in zip(audios, requests, strict=True)]
+
+
+def _effects(audio: Audio, request: SynthesisRequest) -> Audio:
+    return apply_effects(
+        audio,
+        pitch=request.pitch,
+        volume=request.volume,
+        sample_rate=request.sample_rate or audio.sample_rate,
+    )

@@ -1,0 +1,1 @@
+"""Stored audio files: rows in the database, bytes in the BlobStore."""

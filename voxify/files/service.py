@@ -1,0 +1,94 @@
+"""Store rendered audio and find it again by file id or job id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from voxify.audio.encode import FORMATS, encode
+from voxify.db.models import File
+from voxify.engines.base import Audio
+from voxify.errors import NotFound
+from voxify.files import repository
+from voxify.ids import new_id
+from voxify.storage import BlobNotFound, BlobStore
+
+
+def download_path(file_id: str) -> str:
+    """The API path that downloads a file."""
+    return f"/api/v1/files/audio/{file_id}"
+
+
+def write_audio(*, blobs: BlobStore, owner_id: str, audio: Audio, fmt: str) -> File:
+    """Encode ``audio`` and put it in the blob store; returns the unsaved File row.
+
+    The blob is written before the row so that a row never points at missing bytes; a caller
+    whose transaction fails deletes the blob (see ``discard``).
+    """
+    data = encode(audio, fmt)
+    file_id = new_id("file")
+    key = f"outputs/{owner_id}/{file_id}.{fmt}"
+    blobs.put(key, data, FORMATS[fmt])
+    return File(
+        id=file_id,
+        owner_id=owner_id,
+        blob_key=key,
+        filename=f"{file_id}.{fmt}",
+        content_type=FORMATS[fmt],
+        size=len(data),
+        duration=round(audio.duration, 3),
+        sample_rate=audio.sample_rate,
+        format=fmt,
+    )
+
+
+def discard(*, blobs: BlobStore, file: File) -> None:
+    """Delete the bytes of a file whose row did not land."""
+    blobs.delete(file.blob_key)
+
+
+def resolve(*, session: Session, owner_id: str, file_or_job_id: str) -> File:
+    """A file by its own id or by the id of the job that produced it (seed workflows)."""
+    if file_or_job_id.startswith("job_"):
+        file = repository.get_file_by_job(session=session, job_id=file_or_job_id, owner_id=owner_id)
+    else:
+        file = repository.get_file(session=session, file_id=file_or_job_id, owner_id=owner_id)
+    if file is None:
+        raise NotFound(f"File '{file_or_job_id}' not found")
+    return file
+
+
+def open_stream(*, blobs: BlobStore, file: File) -> Iterator[bytes]:
+    """Stream a file's bytes; a row whose blob vanished answers NotFound, not a 500."""
+    try:
+        chunks = blobs.iter_chunks(file.blob_key)
+        first = next(chunks, b"")
+    except BlobNotFound as exc:
+        raise NotFound(f"File '{file.id}' content is missing") from exc
+
+    def _all() -> Iterator[bytes]:
+        yield first
+        yield from chunks
+
+    return _all()
+
+
+def file_info(file: File) -> dict[str, Any]:
+    """The public view of a file (seed 001 File Information)."""
+    expires: datetime | None = file.expires_at
+    return {
+        "file_id": file.id,
+        "filename": file.filename,
+        "content_type": file.content_type,
+        "size": file.size,
+        "duration": file.duration,
+        "sample_rate": file.sample_rate,
+        "format": file.format,
+        "job_id": file.job_id,
+        "download_url": download_path(file.id),
+        "created_at": file.created_at,
+        "expires_at": expires,
+    }

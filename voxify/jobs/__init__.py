@@ -1,0 +1,1 @@
+"""Background jobs: one table, one state machine, progress in the database."""

@@ -1,0 +1,140 @@
+"""Job rows: small functions over an explicit session; ownership is part of every query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from voxify.db.models import Job, utcnow
+
+SORTABLE = {
+    "created_at": Job.created_at,
+    "updated_at": Job.updated_at,
+    "status": Job.status,
+    "progress": Job.progress,
+    "text_length": Job.text_length,
+    "duration": Job.duration,
+}
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    status: str | None = None
+    type: str | None = None
+    voice_model_id: str | None = None
+    text_search: str | None = None
+
+
+def add_job(*, session: Session, job: Job) -> Job:
+    """Insert a new job row."""
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(*, session: Session, job_id: str, owner_id: str) -> Job | None:
+    """The owner's job with this id, or None (another user's job is simply absent)."""
+    return session.scalar(select(Job).where(Job.id == job_id, Job.user_id == owner_id))
+
+
+def get_job_any_owner(*, session: Session, job_id: str) -> Job | None:
+    """A job by id regardless of owner: for runners, which act on ids they were handed."""
+    return session.get(Job, job_id)
+
+
+def list_jobs(
+    *,
+    session: Session,
+    owner_id: str | None,
+    filters: JobFilters,
+    sort_by: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Job], int]:
+    """One page of jobs and the total count matching the filters."""
+    query: Select[tuple[Job]] = select(Job)
+    for condition in _conditions(owner_id, filters):
+        query = query.where(condition)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    column = SORTABLE[sort_by]
+    order = column.desc() if descending else column.asc()
+    page = session.scalars(query.order_by(order, Job.id).limit(limit).offset(offset)).all()
+    return list(page), total
+
+
+def _conditions(owner_id: str | None, filters: JobFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if owner_id is not None:
+        conditions.append(Job.user_id == owner_id)
+    if filters.status:
+        conditions.append(Job.status == filters.status)
+    if filters.type:
+        conditions.append(Job.type == filters.type)
+    if filters.voice_model_id:
+        conditions.append(Job.voice_model_id == filters.voice_model_id)
+    if filters.text_search:
+        escaped = filters.text_search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped.lower()}%"
+        conditions.append(
+            or_(
+                func.lower(Job.text_content).like(pattern, escape="\\"),
+                func.lower(Job.title).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def delete_job(*, session: Session, job: Job) -> None:
+    """Remove a job row."""
+    session.delete(job)
+    session.flush()
+
+
+def transition(
+    *,
+    session: Session,
+    job_id: str,
+    from_statuses: tuple[str, ...],
+    owned_by: str | None = None,
+    **values: Any,
+) -> bool:
+    """Atomically move a job out of ``from_statuses``; False when another actor got there first.
+
+    Every state change of a running job goes through here, so two runners (or a runner and a
+    cancel) can never both win.
+    """
+    query = update(Job).where(Job.id == job_id, Job.status.in_(from_statuses))
+    if owned_by is not None:
+        query = query.where(Job.runner_id == owned_by)
+    values.setdefault("updated_at", utcnow())
+    result = session.execute(query.values(**values).execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def stale_processing_jobs(*, session: Session, stale_before: datetime) -> list[Job]:
+    """Jobs marked processing whose runner has not sent a heartbeat since ``stale_before``."""
+    query = select(Job).where(
+        Job.status == "processing",
+        or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < stale_before),
+    )
+    return list(session.scalars(query).all())
+
+
+def processing_jobs(*, session: Session) -> list[Job]:
+    """Every job currently marked processing."""
+    return list(session.scalars(select(Job).where(Job.status == "processing")).all())
+
+
+def pending_job_ids(*, session: Session, older_than: timedelta = timedelta(0)) -> list[str]:
+    """Ids of pending jobs created before now - ``older_than``, oldest first."""
+    query = (
+        select(Job.id)
+        .where(Job.status == "pending", Job.created_at <= utcnow() - older_than)
+        .order_by(Job.created_at)
+    )
+    return list(session.scalars(query).all())

@@ -1,0 +1,72 @@
+"""Fixed-window rate limits and daily quotas, counted in the shared database.
+
+Counting in the metadata database (not in process memory) is what makes a limit hold across
+every ingress replica.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from voxify.db.models import RateCounter
+from voxify.errors import QuotaExceeded, RateLimited
+
+DAY_S = 86_400
+
+
+def hit(
+    *,
+    session: Session,
+    key: str,
+    limit: int,
+    window_s: int,
+    now: float | None = None,
+    error: type[RateLimited] = RateLimited,
+) -> int:
+    """Count one event under ``key``; raise ``error`` when the window already holds ``limit``."""
+    now = time.time() if now is None else now
+    window_start = int(now // window_s) * window_s
+    retry_after = max(1, int(window_start + window_s - now))
+    bump = (
+        update(RateCounter)
+        .where(
+            RateCounter.key == key,
+            RateCounter.window_start == window_start,
+            RateCounter.count < limit,
+        )
+        .values(count=RateCounter.count + 1)
+    )
+    if session.execute(bump).rowcount == 1:  # type: ignore[attr-defined]
+        return _count(session, key, window_start)
+    if _count(session, key, window_start) >= limit:
+        raise error(
+            f"Limit of {limit} per {_describe(window_s)} reached; retry in {retry_after} s",
+            retry_after=retry_after,
+            details={"limit": limit, "window_s": window_s, "retry_after": retry_after},
+        )
+    try:
+        with session.begin_nested():
+            session.add(RateCounter(key=key, window_start=window_start, count=1))
+    except IntegrityError:  # another replica opened the window first: count on it
+        return hit(session=session, key=key, limit=limit, window_s=window_s, now=now, error=error)
+    return 1
+
+
+def hit_daily(*, session: Session, key: str, limit: int, now: float | None = None) -> int:
+    """Count one event against a per-UTC-day quota."""
+    return hit(session=session, key=key, limit=limit, window_s=DAY_S, now=now, error=QuotaExceeded)
+
+
+def _count(session: Session, key: str, window_start: int) -> int:
+    query = select(RateCounter.count).where(
+        RateCounter.key == key, RateCounter.window_start == window_start
+    )
+    return session.scalar(query) or 0
+
+
+def _describe(window_s: int) -> str:
+    return {60: "minute", 3600: "hour", DAY_S: "day"}.get(window_s, f"{window_s} s")

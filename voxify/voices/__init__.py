@@ -1,0 +1,1 @@
+"""Voice library: presets, clones and favourites."""

@@ -1,0 +1,92 @@
+"""The voice library: which voices exist, what each supports, which engine speaks it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from voxify.errors import NotFound
+
+PIPER_LANGUAGES = ("en-US",)
+SPEED_RANGE = (0.5, 2.0)
+PITCH_RANGE = (0.5, 2.0)
+SUPPORTED_FORMATS = ("wav", "flac", "ogg", "mp3")
+PRESETS_CREATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice anyone can speak with; ``engine`` names the engine that renders it."""
+
+    voice_model_id: str
+    name: str
+    type: str
+    engine: str
+    language: str
+    languages: tuple[str, ...]
+    description: str
+    tags: tuple[str, ...] = ()
+    sample_rate: int = 22050
+    preview_text: str = "Hello, this is a preview of my voice."
+    owner_id: str | None = None
+    quality_score: float | None = None
+    created_at: datetime = PRESETS_CREATED_AT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def supports_language(self, language: str) -> bool:
+        """True when the voice speaks ``language`` (matching on the primary subtag)."""
+        primary = language.split("-")[0].lower()
+        return any(lang.split("-")[0].lower() == primary for lang in self.languages)
+
+    def public(self, *, max_text_length: int) -> dict[str, Any]:
+        """The voice as the API shows it (seed 000 "Voice Model Library")."""
+        return {
+            "voice_model_id": self.voice_model_id,
+            "name": self.name,
+            "type": self.type,
+            "engine": self.engine,
+            "tags": list(self.tags),
+            "language": self.language,
+            "languages": list(self.languages),
+            "description": self.description,
+            "preview_text": self.preview_text,
+            "owner_id": self.owner_id,
+            "quality_score": self.quality_score,
+            "model_config": {
+                "sample_rate": self.sample_rate,
+                "supported_formats": list(SUPPORTED_FORMATS),
+                "max_text_length": max_text_length,
+                "supports_speed_range": list(SPEED_RANGE),
+                "supports_pitch_range": list(PITCH_RANGE),
+            },
+            "created_at": self.created_at,
+        }
+
+
+DEFAULT_VOICE = Voice(
+    voice_model_id="default_voice_001",
+    name="Joe (US English)",
+    type="preset",
+    engine="piper",
+    language="en-US",
+    languages=PIPER_LANGUAGES,
+    description="Piper en_US-joe-medium: a clear adult male US English voice, runs on any CPU.",
+    tags=("male", "adult", "neutral", "english"),
+    quality_score=0.9,
+)
+
+PRESETS: tuple[Voice, ...] = (DEFAULT_VOICE,)
+
+
+def list_presets() -> list[Voice]:
+    """All preset voices."""
+    return list(PRESETS)
+
+
+def get_voice(voice_id: str) -> Voice:
+    """The voice with this id, or NotFound."""
+    for voice in PRESETS:
+        if voice.voice_model_id == voice_id:
+            return voice
+    raise NotFound(f"Voice model '{voice_id}' not found")
