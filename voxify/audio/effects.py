@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pyworld
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
 from voxify.audio.analysis import estimate_f0
@@ -15,9 +16,8 @@ MIN_PITCH, MAX_PITCH = 0.5, 2.0
 MIN_VOLUME, MAX_VOLUME = 0.0, 2.0
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 FRAME_PERIOD_MS = 5.0
-# Above this peak the limiter engages; samples below the knee pass untouched.
-_LIMIT_TRIGGER = 0.99
-_LIMIT_KNEE = 0.9
+LIMIT_CEILING = 0.98
+_LIMIT_WINDOW_S = 0.010
 
 
 def apply_effects(
@@ -26,12 +26,12 @@ def apply_effects(
     """Shift pitch by a frequency ratio, scale volume, resample; output stays in [-1, 1]."""
     _check_range("pitch", pitch, MIN_PITCH, MAX_PITCH)
     _check_range("volume", volume, MIN_VOLUME, MAX_VOLUME)
-    target_rate = audio.sample_rate if sample_rate is None else sample_rate
-    if not MIN_SAMPLE_RATE <= target_rate <= MAX_SAMPLE_RATE:
+    if sample_rate is not None and not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
         raise ValueError(
             f"sample_rate must be between {MIN_SAMPLE_RATE} and {MAX_SAMPLE_RATE} Hz, "
-            f"got {target_rate}"
+            f"got {sample_rate}"
         )
+    target_rate = audio.sample_rate if sample_rate is None else sample_rate
 
     samples = np.asarray(audio.samples, dtype=np.float32)
     if pitch != 1.0 and samples.size:
@@ -41,7 +41,7 @@ def apply_effects(
     if volume != 1.0:
         samples = samples * np.float32(volume)
     # Last, so that overshoot from resynthesis or resampling is caught as well as gain.
-    return Audio(soft_limit(samples), target_rate)
+    return Audio(soft_limit(samples, target_rate), target_rate)
 
 
 def shift_pitch(samples: np.ndarray, sample_rate: int, ratio: float) -> np.ndarray:
@@ -68,20 +68,21 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
-def soft_limit(samples: np.ndarray) -> np.ndarray:
-    """If the peak exceeds 0.99, bend everything above 0.9 smoothly (tanh) under 1.0."""
+def soft_limit(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Smooth look-ahead gain reduction so no sample exceeds 0.98; quieter clips untouched."""
     samples = np.asarray(samples, dtype=np.float32)
-    if samples.size == 0 or float(np.max(np.abs(samples))) <= _LIMIT_TRIGGER:
+    if samples.size == 0 or float(np.max(np.abs(samples))) <= LIMIT_CEILING:
         return samples
-    magnitude = np.abs(samples)
-    over = magnitude > _LIMIT_KNEE
-    headroom = 1.0 - _LIMIT_KNEE
-    # Slope 1 at the knee, so the curve joins the untouched part without a kink.
-    bent = _LIMIT_KNEE + headroom * np.tanh((magnitude[over] - _LIMIT_KNEE) / headroom)
-    limited = samples.copy()
-    limited[over] = np.sign(samples[over]) * bent
-    # tanh rounds to exactly 1.0 in float32 for large overs; never go past full scale.
-    return np.clip(limited, -1.0, 1.0).astype(np.float32)
+    # Gain, not waveshaping (tanh/clip), so overdriven peaks get no added harmonics. The
+    # gain each sample needs is spread over +-10 ms by a minimum filter, then averaged over
+    # the same span: every average then includes the sample's own requirement, so the
+    # ceiling holds, and the gain ramps over ~20 ms instead of jumping.
+    needed = np.minimum(1.0, LIMIT_CEILING / np.maximum(np.abs(samples), 1e-9))
+    span = 2 * round(_LIMIT_WINDOW_S * sample_rate) + 1
+    gain = uniform_filter1d(minimum_filter1d(needed, span, mode="nearest"), span, mode="nearest")
+    limited = samples * gain
+    # Guard the last float rounding of the moving average.
+    return np.clip(limited, -LIMIT_CEILING, LIMIT_CEILING).astype(np.float32)
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

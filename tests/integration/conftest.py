@@ -1,0 +1,67 @@
+"""Integration tier: one real Ray Serve instance for the whole session, spoken to over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+PASSWORD = "SecurePass123!"
+JWT_SECRET = "integration-secret-0123456789abcdef-xyz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Voxify app deployed on a fresh local Ray cluster; torn down at the end."""
+    import ray
+    from ray import serve
+
+    from deployments.app import build_app
+
+    data_dir: Path = tmp_path_factory.mktemp("serve-data")
+    # 2 physical cores: logical CPUs let fractional replicas and job tasks all schedule.
+    ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False)
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    app = build_app({
+        "environment": "test",
+        "data_dir": str(data_dir),
+        "jwt_secret": JWT_SECRET,
+        "job_stale_after_s": 5,
+        "job_heartbeat_s": 1,
+    })
+    serve.run(app, name="voxify", route_prefix="/")
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{url}/api/v1/health", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "service did not become healthy"
+        time.sleep(0.5)
+    yield url
+    serve.delete("voxify")
+    serve.shutdown()
+    ray.shutdown()
+
+
+@pytest.fixture
+def http(serve_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=serve_url, timeout=120) as client:
+        yield client
+
+
+def login(http: httpx.Client, email: str) -> dict[str, str]:
+    """Register and log in; returns the Authorization header."""
+    http.post("/api/v1/auth/register", json={
+        "email": email, "password": PASSWORD, "first_name": "John", "last_name": "Doe"})
+    response = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
