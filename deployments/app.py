@@ -16,5 +16,7 @@ def build_app(args: dict[str, Any]) -> Application:
     """Build the Voxify application from serve_config.yaml ``args`` (over VOXIFY_* env)."""
     settings = Settings(**(args or {}))
     upgrade(settings.database_url)
-    synthesizer = Synthesizer.bind(settings)
-    return Ingress.bind(settings, synthesizer)
+    # @serve.deployment turns the classes into Deployments; the stubs keep the class type.
+    synthesizer = Synthesizer.bind(settings)  # type: ignore[attr-defined]
+    app: Application = Ingress.bind(settings, synthesizer)  # type: ignore[attr-defined]
+    return app

@@ -24,7 +24,10 @@ log = logging.getLogger("ray.serve")
 class Ingress:
     """Auth, validation, routing and the envelope; synthesis and jobs go to other processes."""
 
-    async def __init__(self, settings: Settings, synthesizer: DeploymentHandle) -> None:
+    # Serve awaits an async constructor; mypy insists __init__ returns None.
+    async def __init__(  # type: ignore[misc]
+        self, settings: Settings, synthesizer: DeploymentHandle
+    ) -> None:
         launcher = RayJobLauncher(settings, synthesizer)
         self._services = build_services(
             settings, synthesis=RaySynthesis(synthesizer), launcher=launcher

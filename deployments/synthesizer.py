@@ -29,8 +29,10 @@ class Synthesizer:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching knobs from serve_config.yaml without restarting the replica."""
         self._max_batch_size = int(user_config.get("max_batch_size", 1))
-        self._batch.set_max_batch_size(self._max_batch_size)
-        self._batch.set_batch_wait_timeout_s(float(user_config.get("batch_wait_timeout_s", 0.0)))
+        wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
+        # @serve.batch adds these setters at run time; its type stub does not declare them.
+        self._batch.set_max_batch_size(self._max_batch_size)  # type: ignore[attr-defined]
+        self._batch.set_batch_wait_timeout_s(wait_s)  # type: ignore[attr-defined]
 
     @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
     async def _batch(self, requests: list[SynthesisRequest]) -> list[Audio]:

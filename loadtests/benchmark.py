@@ -162,9 +162,9 @@ def _free_port() -> int:
         return port
 
 
-def _processes() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, session id) for every process we can see."""
-    table: dict[int, tuple[int, int]] = {}
+def _processes() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, session id, start time) for every process we can see."""
+    table: dict[int, tuple[int, int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -174,7 +174,8 @@ def _processes() -> dict[int, tuple[int, int]]:
             continue
         # The command name may contain spaces and parentheses: fields start after the last ')'.
         fields = stat[stat.rindex(")") + 2:].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[3]))
+        if fields[0] != "Z":  # zombies are already dead; their parent reaps them
+            table[int(entry.name)] = (int(fields[1]), int(fields[3]), int(fields[19]))
     return table
 
 
@@ -189,7 +190,7 @@ class Service:
         self._dir.mkdir(parents=True)
         self.log_path = self._dir / "serve.log"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._family: set[int] = set()
+        self._family: dict[int, int] = {}  # pid -> start time
 
     def start(self) -> None:
         """Launch the service and wait until /api/v1/health answers 200."""
@@ -226,16 +227,16 @@ class Service:
         if self._proc is None:
             return
         table = _processes()
-        family = {pid for pid, (_, sid) in table.items() if sid == self._proc.pid}
+        family = {pid for pid, (_, sid, _) in table.items() if sid == self._proc.pid}
         family.add(self._proc.pid)
         grew = True
         while grew:
             grew = False
-            for pid, (ppid, _) in table.items():
+            for pid, (ppid, _, _) in table.items():
                 if ppid in family and pid not in family:
                     family.add(pid)
                     grew = True
-        self._family |= family
+        self._family.update({pid: table[pid][2] for pid in family if pid in table})
 
     def stop(self) -> None:
         """SIGINT to our process group (serve run shuts Ray down), then reap any leftovers."""
@@ -269,17 +270,10 @@ class Service:
             os.killpg(self._proc.pid, sig)
 
     def _alive(self) -> list[int]:
-        """Recorded processes still running (zombies of our own child excluded)."""
+        """Recorded processes still running (same pid and start time: not a reused pid)."""
         table = _processes()
-        alive = []
-        for pid in sorted(self._family & table.keys()):
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if state != "Z":
-                alive.append(pid)
-        return alive
+        return sorted(pid for pid, start in self._family.items()
+                      if pid in table and table[pid][2] == start)
 
     def log_tail(self, lines: int = 30) -> str:
         """The end of the service's log, for error reports."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,11 +31,11 @@ _HTTP_CODES = {
 
 def error_response(
     status_code: int, code: str, message: str, details: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An error answer in the envelope."""
     body = envelope(message=message, error={"code": code, "message": message, "details": details})
-    return JSONResponse(body, status_code=status_code, headers=headers)
+    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
 async def _voxify_error(_: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import Job, utcnow
@@ -57,7 +57,7 @@ def list_jobs(
     offset: int,
 ) -> tuple[list[Job], int]:
     """One page of jobs and the total count matching the filters."""
-    query: Select[tuple[Job]] = select(Job)
+    query = select(Job)
     for condition in _conditions(owner_id, filters):
         query = query.where(condition)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
