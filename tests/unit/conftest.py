@@ -46,7 +46,7 @@ def make_services(
     """Services on SQLite and local blobs with in-process synthesis and job threads."""
     launchers: list[ThreadLauncher] = []
 
-    def make(**overrides: Any) -> Services:
+    def make(run_jobs: bool = True, **overrides: Any) -> Services:
         settings = make_settings(**overrides)
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
@@ -56,7 +56,7 @@ def make_services(
         launcher = ThreadLauncher(JobRunner(sessions=sessions, blobs=blobs,
                                             synthesize=synthesis.synthesize, heartbeat_s=0.2))
         services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
-                            synthesis=synthesis, launcher=launcher)
+                            synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher())
         launchers.append(launcher)
         return services
 
@@ -65,12 +65,28 @@ def make_services(
         launcher.shutdown()
 
 
+class HeldLauncher:
+    """A launcher that never runs anything: jobs stay pending, as behind a busy pool."""
+
+    def __init__(self) -> None:
+        self.launched: list[str] = []
+
+    def launch(self, job_id: str) -> None:
+        self.launched.append(job_id)
+
+    def is_runner_alive(self, runner_id: str) -> bool:
+        return False
+
+    def check(self) -> str:
+        return "ok"
+
+
 @pytest.fixture
 def make_client(make_services: Callable[..., Services]) -> Callable[..., TestClient]:
     """An HTTP client for an in-process app built with overridden settings."""
 
-    def make(**overrides: Any) -> TestClient:
-        return TestClient(create_app(make_services(**overrides)))
+    def make(run_jobs: bool = True, **overrides: Any) -> TestClient:
+        return TestClient(create_app(make_services(run_jobs, **overrides)))
 
     return make
 

