@@ -72,7 +72,7 @@ def test_runs_long_job_in_chunks_once(env: tuple, piper: PiperEngine) -> None:
     assert runner.run(job_id, "node:b") == "completed"  # a second launch finds nothing to do
     job = load(sessions, job_id)
     assert job.attempts == 1 and job.runner_id == "node:a" and job.progress == 100.0
-    assert len(calls) == len(set(calls)) > 2  # chunked, each chunk synthesized once
+    assert len(calls) == len(set(calls)) >= 2  # chunked, each chunk synthesized once
     assert job.duration and job.duration > 12  # 16 sentences of speech
     assert len(blob_files(blob_root)) == 1
 

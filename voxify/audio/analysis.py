@@ -22,6 +22,7 @@ F0_MAX_HZ = 500.0
 # 0.1-0.15 suits clean speech; this voice is rough (creaky), so a looser threshold.
 YIN_THRESHOLD = 0.3
 YIN_MIN_DBFS = -50.0
+_OCTAVE_MIN_DIP = 0.1
 _YIN_CHUNK = 256
 
 
@@ -101,9 +102,7 @@ def estimate_f0(
     return f0, times
 
 
-def _yin_cmndf(
-    x: np.ndarray, sample_rate: int, times: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _yin_cmndf(x: np.ndarray, sample_rate: int, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """YIN's cumulative mean normalised difference per frame (lags 1..max), and frame power."""
     max_lag = int(sample_rate / F0_MIN_HZ)
     window = max_lag
@@ -133,9 +132,15 @@ def _first_dip(cmndf: np.ndarray, min_lag: int) -> float | None:
     below = np.flatnonzero(cmndf[min_lag - 1 :] < YIN_THRESHOLD)
     if below.size == 0:
         return None
-    k = int(below[0]) + min_lag - 1
-    while k + 1 < len(cmndf) and cmndf[k + 1] < cmndf[k]:
-        k += 1
+    k = _descend(cmndf, int(below[0]) + min_lag - 1)
+    # The first dip is YIN's guard against subharmonics, but with a loose threshold it can
+    # be half the period on a weak-fundamental voice. Take the dip near twice the lag when
+    # the first one is only weakly periodic and the longer period fits far better.
+    low, high = round(1.85 * (k + 1)) - 1, round(2.15 * (k + 1))
+    if cmndf[k] > _OCTAVE_MIN_DIP and high <= len(cmndf):
+        double = low + int(np.argmin(cmndf[low:high]))
+        if cmndf[double] < 0.5 * cmndf[k]:
+            k = _descend(cmndf, double)
     offset = 0.0
     if 0 < k < len(cmndf) - 1:
         left, mid, right = cmndf[k - 1], cmndf[k], cmndf[k + 1]
@@ -143,6 +148,13 @@ def _first_dip(cmndf: np.ndarray, min_lag: int) -> float | None:
         if curvature > 0:
             offset = 0.5 * (left - right) / curvature
     return k + 1 + offset  # index k holds lag k + 1
+
+
+def _descend(cmndf: np.ndarray, k: int) -> int:
+    """Walk right from index k to the bottom of its dip."""
+    while k + 1 < len(cmndf) and cmndf[k + 1] < cmndf[k]:
+        k += 1
+    return k
 
 
 def _active_fraction(x: np.ndarray, sample_rate: int) -> float:

@@ -9,7 +9,7 @@ import pyworld
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from voxify.audio.analysis import estimate_f0
+from voxify.audio.analysis import F0_MIN_HZ, estimate_f0
 from voxify.engines.base import Audio
 
 MIN_PITCH, MAX_PITCH = 0.5, 2.0
@@ -50,8 +50,11 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, ratio: float) -> np.ndarr
     # Not pyworld.dio: it puts this voice's F0 near twice the true value (see estimate_f0),
     # and the resynthesis would then sound an octave up even at ratio 1.0.
     f0, times = estimate_f0(x, sample_rate, frame_period_ms=FRAME_PERIOD_MS)
-    envelope = pyworld.cheaptrick(x, f0, times, sample_rate)
-    aperiodicity = pyworld.d4c(x, f0, times, sample_rate)
+    # WORLD's default 71 Hz floor is above part of this voice's range (~65-110 Hz); frames
+    # under the floor get an envelope smeared by harmonics and come back rough.
+    fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, F0_MIN_HZ)
+    envelope = pyworld.cheaptrick(x, f0, times, sample_rate, f0_floor=F0_MIN_HZ, fft_size=fft_size)
+    aperiodicity = pyworld.d4c(x, f0, times, sample_rate, fft_size=fft_size)
     y = pyworld.synthesize(f0 * ratio, envelope, aperiodicity, sample_rate, FRAME_PERIOD_MS)
     # WORLD rounds to whole frames; pad or cut so the clip keeps its exact length.
     out = np.zeros(len(x), dtype=np.float32)

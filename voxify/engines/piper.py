@@ -133,7 +133,7 @@ class PiperEngine:
             ),
         }
         if config.num_speakers > 1:
-            feeds["sid"] = np.full(len(batch), config.default_speaker_id or 0, dtype=np.int64)
+            feeds["sid"] = np.full(len(batch), config.default_speaker_id, dtype=np.int64)
         names = [self._audio_output]
         if self._durations_output is not None:
             names.append(self._durations_output)
