@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,12 @@ def _serve(args: argparse.Namespace) -> int:
         # Replicas run in other working directories: hand them an absolute path.
         app_args["data_dir"] = str(Path(data_dir or "data").expanduser().resolve())
         app["args"] = app_args
-    handle, path = tempfile.mkstemp(prefix="voxify-serve-", suffix=".yaml")
-    with os.fdopen(handle, "w") as out:
-        yaml.safe_dump(config, out, sort_keys=False)
+    # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
+    # process, so nothing would be left to delete a temp file afterwards.
+    data_dir = Path(app_args["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = str(data_dir / "serve_config.generated.yaml")
+    Path(path).write_text(yaml.safe_dump(config, sort_keys=False))
     serve_bin = shutil.which("serve", path=str(Path(sys.executable).parent)) or "serve"
     print(f"Voxify on http://{args.host}:{args.port} (data in {app_args['data_dir']})",
           flush=True)

@@ -183,3 +183,12 @@ def test_pending_job_edits_then_processing_refuses_delete(make_client: Any) -> N
                              json={"status": "cancelled"})
     assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
     assert client.delete(f"/api/v1/job/{job_id}", headers=headers).status_code == 200
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    headers = register_and_login(client, "metrics@example.com")
+    client.get("/api/v1/job/job_doesnotexist", headers=headers)
+    text = client.get("/metrics").text
+    assert ('voxify_http_requests_total{method="GET",route="/api/v1/job/{job_id}",'
+            'status="404"} 1.0') in text
+    assert "job_doesnotexist" not in text

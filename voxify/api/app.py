@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from voxify import __version__
 from voxify.api.context import Services
 from voxify.api.errors import install_error_handlers
+from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
 from voxify.api.routers import auth, files, health, jobs, tts, voices
 
@@ -30,6 +31,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(tts.router)
     app.include_router(files.router)
     app.include_router(voices.router)
+    ApiMetrics().install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         json_bytes=JSON_BODY_LIMIT,
