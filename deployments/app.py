@@ -16,7 +16,7 @@ def build_app(args: dict[str, Any]) -> Application:
     """Build the Voxify application from serve_config.yaml ``args`` (over VOXIFY_* env)."""
     settings = Settings(**(args or {}))
     upgrade(settings.database_url)
-    # @serve.deployment turns the classes into Deployments; the stubs keep the class type.
+    # @serve.deployment turns the classes into Deployments; their type hints keep the class type.
     synthesizer = Synthesizer.bind(settings)  # type: ignore[attr-defined]
     app: Application = Ingress.bind(settings, synthesizer)  # type: ignore[attr-defined]
     return app

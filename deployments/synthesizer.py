@@ -30,7 +30,7 @@ class Synthesizer:
         """Apply batching knobs from serve_config.yaml without restarting the replica."""
         self._max_batch_size = int(user_config.get("max_batch_size", 1))
         wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
-        # @serve.batch adds these setters at run time; its type stub does not declare them.
+        # @serve.batch adds these setters at run time; its type hints do not declare them.
         self._batch.set_max_batch_size(self._max_batch_size)  # type: ignore[attr-defined]
         self._batch.set_batch_wait_timeout_s(wait_s)  # type: ignore[attr-defined]
 

@@ -40,6 +40,27 @@ class UnsupportedFormat(InvalidParameter):
     default_message = "Unsupported output format"
 
 
+class InvalidAudio(ValidationFailed):
+    code = "INVALID_AUDIO"
+    status_code = 400
+    default_message = "The upload is not usable audio"
+
+
+class AudioTooShort(InvalidAudio):
+    code = "AUDIO_TOO_SHORT"
+    default_message = "The sample has too little speech"
+
+
+class AudioTooLong(InvalidAudio):
+    code = "AUDIO_TOO_LONG"
+    default_message = "The sample has too much speech"
+
+
+class AudioSilent(InvalidAudio):
+    code = "AUDIO_SILENT"
+    default_message = "The sample contains no audible speech"
+
+
 class AuthError(VoxifyError):
     code = "UNAUTHORIZED"
     status_code = 401

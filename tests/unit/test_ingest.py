@@ -14,17 +14,19 @@ import soundfile as sf
 from voxify.audio.effects import resample
 from voxify.audio.encode import encode
 from voxify.audio.ingest import (
-    AudioSilent,
-    AudioTooLong,
-    AudioTooShort,
-    InvalidAudio,
     PreparedSample,
     decode_upload,
     prepare_sample,
     sniff_format,
 )
 from voxify.engines.base import Audio
-from voxify.errors import ValidationFailed
+from voxify.errors import (
+    AudioSilent,
+    AudioTooLong,
+    AudioTooShort,
+    InvalidAudio,
+    ValidationFailed,
+)
 
 SPEECH = Path(__file__).resolve().parents[1] / "fixtures" / "speech"
 # Lengths from tests/fixtures/speech/README.md.

@@ -15,7 +15,7 @@ from scipy.signal import butter, sosfiltfilt
 from voxify.audio.analysis import CLIP_LEVEL, FRAME_S, SILENCE_DBFS, estimate_f0
 from voxify.audio.effects import resample
 from voxify.engines.base import Audio
-from voxify.errors import ValidationFailed
+from voxify.errors import AudioSilent, AudioTooLong, AudioTooShort, InvalidAudio
 
 _MAGIC = {b"fLaC": "flac", b"OggS": "ogg", b"ID3": "mp3"}  # ID3: a tag before MPEG frames
 MIN_UPLOAD_RATE, MAX_UPLOAD_RATE = 8000, 192000
@@ -32,25 +32,6 @@ _CROSSFADE_S, _HIGHPASS_HZ = 0.010, 30.0
 W_SNR, W_CLIPPING, W_DURATION, W_VOICED = 4.0, 2.0, 2.0, 2.0
 SNR_POOR_DB, SNR_GOOD_DB, SNR_CAP_DB = 10.0, 35.0, 60.0
 CLIPPING_BAD, DURATION_GOOD_S, VOICED_GOOD = 0.01, 10.0, 0.4
-
-
-class InvalidAudio(ValidationFailed):
-    code = "INVALID_AUDIO"
-    status_code = 400
-    default_message = "The upload is not usable audio"
-
-
-class AudioTooShort(InvalidAudio):
-    code = "AUDIO_TOO_SHORT"
-
-
-class AudioTooLong(InvalidAudio):
-    code = "AUDIO_TOO_LONG"
-
-
-class AudioSilent(InvalidAudio):
-    code = "AUDIO_SILENT"
-    default_message = "The sample contains no audible speech"
 
 
 @dataclass(frozen=True)
