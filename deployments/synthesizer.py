@@ -23,11 +23,17 @@ class Synthesizer:
     """Piper on CPU. Batch size and wait come from serve_config.yaml (user_config)."""
 
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._threads = 0  # 0: onnxruntime's default, one thread per core
         self._engine = PiperEngine(settings.piper_model_path)
         self._max_batch_size = 1
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
-        """Apply batching knobs from serve_config.yaml without restarting the replica."""
+        """Apply batching and threading knobs from serve_config.yaml."""
+        threads = int(user_config.get("intra_op_threads", 0))
+        if threads != self._threads:  # a new thread count needs a new ONNX session
+            self._engine = PiperEngine(self._settings.piper_model_path, intra_op_threads=threads)
+            self._threads = threads
         self._max_batch_size = int(user_config.get("max_batch_size", 1))
         wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
         # @serve.batch adds these setters at run time; its type hints do not declare them.
