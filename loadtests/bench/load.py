@@ -1,0 +1,145 @@
+"""Load drivers: sequential raw-vs-service pairs, concurrent bursts, locust, and breakdowns."""
+
+from __future__ import annotations
+
+import csv
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .client import Client
+from .config import BIN, CONCURRENCY, SENTENCES, Plan
+from .raw import RawEngine
+from .service import Service
+from .stats import Sample, percentile
+
+LOCUSTFILE = Path(__file__).resolve().parents[1] / "locustfile.py"
+
+
+@contextmanager
+def signed_up(service: Service) -> Iterator[list[Client]]:
+    """CONCURRENCY clients with an account each (as separate users would be), then closed."""
+    clients = [Client(service.url) for _ in range(CONCURRENCY)]
+    try:
+        for client in clients:
+            client.sign_up()
+        print(f"[{service.mode}] warming up", flush=True)
+        _warm_up(clients)
+        yield clients
+    finally:
+        for client in clients:
+            client.close()
+
+
+def concurrent(clients: Sequence[Client], texts: Sequence[str]) -> tuple[list[Sample], float]:
+    """Serve all texts with one thread per client pulling from a shared queue."""
+    work: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for text in texts:
+        work.put(text)
+    samples: list[Sample] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(len(clients) + 1)
+
+    def worker(client: Client) -> None:
+        gate.wait()
+        while True:
+            try:
+                text = work.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                sample = client.synthesize(text)
+            except BaseException as exc:  # reported by the caller, after every thread ends
+                with lock:
+                    errors.append(exc)
+                return
+            with lock:
+                samples.append(sample)
+
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} concurrent request(s) failed") from errors[0]
+    return samples, elapsed
+
+
+def _warm_up(clients: Sequence[Client]) -> None:
+    """Exercise every account and the whole request path (batched path too) once."""
+    concurrent(clients, [SENTENCES[0]] * len(clients))
+    clients[0].synthesize(SENTENCES[1])
+
+
+def sequential(engine: RawEngine, client: Client,
+                plan: Plan) -> tuple[list[Sample], list[Sample]]:
+    """Raw engine and service (idle apart from this one request) take turns on each sentence."""
+    raw: list[Sample] = []
+    served: list[Sample] = []
+    for round_index in range(plan.sequential_rounds):
+        for index, text in enumerate(plan.sentences):
+            # Alternate who goes first so slow drift in machine load favours neither side.
+            if (round_index + index) % 2 == 0:
+                raw.append(engine.synthesize(text))
+                served.append(client.synthesize(text))
+            else:
+                served.append(client.synthesize(text))
+                raw.append(engine.synthesize(text))
+    return raw, served
+
+
+def breakdown(samples: Sequence[Sample],
+               timings: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Medians of where each request's time went, from the client and Serve's access log."""
+    rows = [(sample, timings[sample.request_id]) for sample in samples
+            if {"synth", "post"} <= timings.get(sample.request_id, {}).keys()]
+    if not rows:
+        return {}
+
+    def median(values: list[float]) -> float:
+        return percentile(sorted(values), 50)
+
+    return {
+        "requests": len(rows),
+        "synthesizer_ms": median([t["synth"] for _, t in rows]),
+        "ingress_extra_ms": median([t["post"] - t["synth"] for _, t in rows]),
+        "proxy_http_extra_ms": median([s.post_s * 1000 - t["post"] for s, t in rows]),
+        "download_ms": median([s.download_s * 1000 for s, _ in rows]),
+        "end_to_end_over_synthesizer": median([s.wall_s * 1000 / t["synth"] for s, t in rows]),
+    }
+
+
+def run_locust(url: str, workdir: Path) -> dict[str, Any]:
+    """The locust scenario, headless in its own process (gevent and ray must not mix)."""
+    prefix = workdir / "locust"
+    command = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", url,
+               "--csv", str(prefix), "--only-summary"]
+    print(f"[locust] {' '.join(command)}", flush=True)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    if completed.returncode != 0:
+        print((completed.stdout + completed.stderr)[-4000:], file=sys.stderr, flush=True)
+    rows = _csv_rows(Path(f"{prefix}_stats.csv"))
+    total = next((r for r in rows if r.get("Name") == "Aggregated"), {})
+    return {
+        "exit_code": completed.returncode,
+        "aggregated": total,
+        "per_request": [r for r in rows if r.get("Name") != "Aggregated"],
+    }
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
