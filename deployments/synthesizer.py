@@ -26,7 +26,6 @@ class Synthesizer:
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
         self._engine = PiperEngine(settings.piper_model_path)
-        self._max_batch_size = 1
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
@@ -34,10 +33,10 @@ class Synthesizer:
         if threads != self._threads:  # a new thread count needs a new ONNX session
             self._engine = PiperEngine(self._settings.piper_model_path, intra_op_threads=threads)
             self._threads = threads
-        self._max_batch_size = int(user_config.get("max_batch_size", 1))
+        batch_size = int(user_config.get("max_batch_size", 1))
         wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
         # @serve.batch adds these setters at run time; its type hints do not declare them.
-        self._batch.set_max_batch_size(self._max_batch_size)  # type: ignore[attr-defined]
+        self._batch.set_max_batch_size(batch_size)  # type: ignore[attr-defined]
         self._batch.set_batch_wait_timeout_s(wait_s)  # type: ignore[attr-defined]
 
     @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
