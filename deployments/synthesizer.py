@@ -60,7 +60,7 @@ class Synthesizer:
 
 
 class RaySynthesis:
-    """The Synthesis port (voxify.api.ports) over a Synthesizer handle, from any process."""
+    """The Synthesis port (voxify.ports) over a Synthesizer handle, from any process."""
 
     def __init__(self, handle: DeploymentHandle) -> None:
         self._handle = handle

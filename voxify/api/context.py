@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from voxify.api.ports import JobLauncher, Synthesis
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
+from voxify.ports import JobLauncher, Synthesis
 from voxify.storage import BlobStore, open_blob_store
 
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from voxify.api.ports import JobLauncher
 from voxify.config import Settings
 from voxify.db.models import utcnow
 from voxify.db.session import session_scope
 from voxify.jobs import repository
+from voxify.ports import JobLauncher
 
 log = logging.getLogger(__name__)
 
@@ -74,5 +74,13 @@ def sweep(
         if startup:
             launch = sorted(set(launch) | set(repository.pending_job_ids(session=session)))
     for job_id in launch:
-        launcher.launch(job_id)
+        launch_job(launcher, job_id)
     return launch
+
+
+def launch_job(launcher: JobLauncher, job_id: str) -> None:
+    """Start a committed job; if that fails it stays pending and the next sweep launches it."""
+    try:
+        launcher.launch(job_id)
+    except Exception:  # the row, not the launch, is the job: recovery retries from it
+        log.exception("could not launch job %s now; it stays pending", job_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterator
 from typing import Annotated, Literal
@@ -16,10 +15,10 @@ from voxify.api.envelope import respond
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 from voxify.jobs import repository, service
+from voxify.jobs.recovery import launch_job
 from voxify.jobs.repository import SORTABLE, JobFilters
 from voxify.jobs.schemas import TERMINAL, JobCreate, JobPatch, JobPublic, JobUpdate
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["jobs"])
 
 STATUS_ALIASES = {"running": "processing", "queued": "pending"}
@@ -74,15 +73,8 @@ def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSO
         job = service.create_synthesis_job(session=session, settings=services.settings,
                                            user=user, data=data)
         public = JobPublic.of(job)
-    _launch(services, job.id)
+    launch_job(services.launcher, job.id)
     return respond(public, message="Synthesis job created successfully", status_code=201)
-
-
-def _launch(services: ServicesDep, job_id: str) -> None:
-    try:
-        services.launcher.launch(job_id)
-    except Exception:  # the row is pending; recovery launches it at the next sweep/startup
-        log.exception("could not launch job %s now; it stays pending", job_id)
 
 
 @router.get("/{job_id}")

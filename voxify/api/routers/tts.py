@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from voxify import limits
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
-from voxify.api.routers.jobs import _launch
 from voxify.db.session import session_scope
 from voxify.engines.render import SynthesisRequest
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.jobs import service as jobs_service
+from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import LANGUAGE_PATTERN, JobCreate, SynthesisOptions
 from voxify.text import clean_text, word_count
 
@@ -90,7 +90,7 @@ def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep)
             "progress_url": f"/api/v1/jobs/{job.id}/progress",
             "audio_path": f"/api/v1/files/audio/{job.id}",
         }
-    _launch(services, job.id)
+    launch_job(services.launcher, job.id)
     return respond(body, message="Asynchronous speech synthesis job created", status_code=202)
 
 
