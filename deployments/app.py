@@ -1,4 +1,4 @@
-"""build_app: the serving graph Ingress -> Synthesizer, with migrations applied first."""
+"""build_app: the serving graph Ingress -> Synthesizer + Embedder, migrations applied first."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from ray.serve import Application
 
+from deployments.embedder import Embedder
 from deployments.ingress import Ingress
 from deployments.synthesizer import Synthesizer
 from voxify.config import Settings
@@ -18,5 +19,6 @@ def build_app(args: dict[str, Any]) -> Application:
     upgrade(settings.database_url)
     # @serve.deployment turns the classes into Deployments; their type hints keep the class type.
     synthesizer = Synthesizer.bind(settings)  # type: ignore[attr-defined]
-    app: Application = Ingress.bind(settings, synthesizer)  # type: ignore[attr-defined]
+    embedder = Embedder.bind(settings)  # type: ignore[attr-defined]
+    app: Application = Ingress.bind(settings, synthesizer, embedder)  # type: ignore[attr-defined]
     return app

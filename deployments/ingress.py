@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from deployments.embedder import RayVoiceprints
 from deployments.launcher import RayJobLauncher
 from deployments.synthesizer import RaySynthesis
 from voxify.api.app import create_app
@@ -26,11 +27,12 @@ class Ingress:
 
     # Serve awaits an async constructor; mypy insists __init__ returns None.
     async def __init__(  # type: ignore[misc]
-        self, settings: Settings, synthesizer: DeploymentHandle
+        self, settings: Settings, synthesizer: DeploymentHandle, embedder: DeploymentHandle
     ) -> None:
-        launcher = RayJobLauncher(settings, synthesizer)
+        launcher = RayJobLauncher(settings, synthesizer, embedder)
         self._services = build_services(
-            settings, synthesis=RaySynthesis(synthesizer), launcher=launcher
+            settings, synthesis=RaySynthesis(synthesizer), launcher=launcher,
+            voiceprints=RayVoiceprints(embedder),
         )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 

@@ -7,25 +7,27 @@ import time
 import ray
 from ray.serve.handle import DeploymentHandle
 
-from deployments.tasks import run_synthesis_job
+from deployments.tasks import run_job
 from voxify.config import Settings
 
 NODES_CACHE_S = 5.0
 
 
 class RayJobLauncher:
-    """Runs each job as a Ray task that calls the Synthesizer pool."""
+    """Runs each job as a Ray task that calls the Synthesizer pool and the Embedder."""
 
-    def __init__(self, settings: Settings, synthesizer: DeploymentHandle) -> None:
+    def __init__(self, settings: Settings, synthesizer: DeploymentHandle,
+                 embedder: DeploymentHandle) -> None:
         self._settings = settings
         self._synthesizer = synthesizer
+        self._embedder = embedder
         self._alive_nodes: set[str] = set()
         self._alive_checked = 0.0
 
     def launch(self, job_id: str) -> None:
         """Start the job's task; its result is the row in the database, not the ObjectRef."""
-        run_synthesis_job.options(num_cpus=self._settings.job_task_num_cpus).remote(
-            self._settings, job_id, self._synthesizer
+        run_job.options(num_cpus=self._settings.job_task_num_cpus).remote(
+            self._settings, job_id, self._synthesizer, self._embedder
         )
 
     def is_runner_alive(self, runner_id: str) -> bool:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tests.chroma import start_chroma, stop_chroma
 from voxify.config import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -77,3 +78,11 @@ def database_url(
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real Chroma server shared by the session, stopped at its end."""
+    process, url = start_chroma(tmp_path_factory.mktemp("chroma-server") / "data")
+    yield url
+    stop_chroma(process)

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     blob_url: str = ""  # default: file:// under data_dir
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
+    vector_url: str = ""  # default: embedded Chroma under data_dir; http://host:port for a server
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: str = "HS256"
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     uploads_per_day: int = 100
     syntheses_per_day: int = 1000
 
+    max_samples_per_clone: int = 10
+    min_sample_speech_s: float = 3.0  # speech (after VAD) a voice sample must contain
+    max_sample_speech_s: float = 300.0
     max_sync_text_chars: int = 1000
     max_job_text_chars: int = 100_000
     default_sample_rate: int = 22050

@@ -40,6 +40,11 @@ class UnsupportedFormat(InvalidParameter):
     default_message = "Unsupported output format"
 
 
+class InvalidFilename(InvalidParameter):
+    code = "INVALID_FILENAME"
+    default_message = "The file name is not acceptable"
+
+
 class InvalidAudio(ValidationFailed):
     code = "INVALID_AUDIO"
     status_code = 400

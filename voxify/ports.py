@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
 
 from voxify.engines.base import Audio
 from voxify.engines.render import SynthesisRequest
+
+if TYPE_CHECKING:
+    from voxify.embeddings.index import Neighbour
+
+Metadata = Mapping[str, str | int | float | bool]
 
 
 class Synthesis(Protocol):
@@ -16,6 +24,26 @@ class Synthesis(Protocol):
     def check(self) -> str:
         """'ok', or a reason the synthesizer is not ready."""
         ...
+
+
+class Voiceprints(Protocol):
+    """Speaker embeddings and the vector index that holds them (the Embedder)."""
+
+    def embed(self, audio: Audio) -> np.ndarray:
+        """A unit-length speaker embedding; AudioSilent when no speech is found."""
+        ...
+
+    def store(self, vector_id: str, vector: np.ndarray, metadata: Metadata) -> None: ...
+
+    def vector(self, vector_id: str) -> np.ndarray | None: ...
+
+    def delete(self, vector_ids: Sequence[str]) -> None: ...
+
+    def nearest(
+        self, vector: np.ndarray, *, n: int, where: dict[str, Any] | None = None
+    ) -> list[Neighbour]: ...
+
+    def check(self) -> str: ...
 
 
 class JobLauncher(Protocol):

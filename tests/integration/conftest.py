@@ -21,8 +21,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The Voxify app deployed on a fresh local Ray cluster; torn down at the end."""
+def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) -> Iterator[str]:
+    """The Voxify app deployed on a fresh local Ray cluster; torn down at the end.
+
+    Vectors go to a real Chroma server (HttpClient); the unit tier covers the embedded one.
+    """
     import ray
     from ray import serve
 
@@ -39,6 +42,7 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "jwt_secret": JWT_SECRET,
         "job_stale_after_s": 5,
         "job_heartbeat_s": 1,
+        "vector_url": chroma_server_url,
     })
     serve.run(app, name="voxify", route_prefix="/")
     url = f"http://127.0.0.1:{port}"

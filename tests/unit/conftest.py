@@ -14,9 +14,12 @@ from voxify.api.context import Services
 from voxify.config import Settings
 from voxify.db.migrate import upgrade
 from voxify.db.session import make_engine, make_session_factory
+from voxify.embeddings.encoder import SpeakerEncoder
+from voxify.embeddings.index import open_index
+from voxify.embeddings.service import LocalVoiceprints
 from voxify.engines.piper import PiperEngine
 from voxify.inprocess import EngineSynthesis, ThreadLauncher
-from voxify.jobs.runner import JobRunner
+from voxify.jobs.handlers import build_runner
 from voxify.storage import open_blob_store
 
 PASSWORD = "SecurePass123!"
@@ -39,9 +42,17 @@ def piper() -> PiperEngine:
     return PiperEngine()
 
 
+@pytest.fixture(scope="session")
+def speaker_encoder() -> SpeakerEncoder:
+    """resemblyzer's encoder (its weights ship in the package), loaded once."""
+    # One torch thread: steady 0.06-0.1 s per embedding here; two threads on two busy cores
+    # stalled for seconds.
+    return SpeakerEncoder(threads=1)
+
+
 @pytest.fixture
 def make_services(
-    make_settings: Callable[..., Settings], piper: PiperEngine
+    make_settings: Callable[..., Settings], piper: PiperEngine, speaker_encoder: SpeakerEncoder
 ) -> Iterator[Callable[..., Services]]:
     """Services on SQLite and local blobs with in-process synthesis and job threads."""
     launchers: list[ThreadLauncher] = []
@@ -53,10 +64,14 @@ def make_services(
         sessions = make_session_factory(engine)
         blobs = open_blob_store(settings.blob_url)
         synthesis = EngineSynthesis(piper)
-        launcher = ThreadLauncher(JobRunner(sessions=sessions, blobs=blobs,
-                                            synthesize=synthesis.synthesize, heartbeat_s=0.2))
+        voiceprints = LocalVoiceprints(speaker_encoder,
+                                       open_index(settings.vector_url, data_dir=settings.data_dir))
+        launcher = ThreadLauncher(build_runner(sessions=sessions, blobs=blobs,
+                                               synthesize=synthesis.synthesize,
+                                               voiceprints=voiceprints, heartbeat_s=0.2))
         services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
-                            synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher())
+                            synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher(),
+                            voiceprints=voiceprints)
         launchers.append(launcher)
         return services
 

@@ -19,7 +19,7 @@ from voxify.engines.piper import PiperEngine
 from voxify.engines.render import SynthesisRequest, render
 from voxify.ids import new_id
 from voxify.jobs import repository as jobs
-from voxify.jobs.runner import JobRunner
+from voxify.jobs.handlers import build_runner
 from voxify.storage import open_blob_store
 from voxify.text import text_hash
 
@@ -65,8 +65,9 @@ def test_runs_long_job_in_chunks_once(env: tuple, piper: PiperEngine) -> None:
         calls.append(request.text)
         return render(piper, request)
 
-    runner = JobRunner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                       synthesize=synthesize, heartbeat_s=0.1)
+    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
+                       synthesize=synthesize, voiceprints=None,
+                          heartbeat_s=0.1)
     job_id = add_job(sessions, user_id, LONG_TEXT)
     assert runner.run(job_id, "node:a") == "completed"
     assert runner.run(job_id, "node:b") == "completed"  # a second launch finds nothing to do
@@ -90,8 +91,8 @@ def test_cancel_mid_run_stops_and_leaves_no_file(env: tuple, piper: PiperEngine)
                                 status="cancelled")
         return render(piper, request)
 
-    runner = JobRunner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                       synthesize=synthesize)
+    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
+                          synthesize=synthesize, voiceprints=None)
     assert runner.run(job_id, "node:a") == "cancelled"
     assert load(sessions, job_id).output_file_id is None
     assert blob_files(blob_root) == []
@@ -104,8 +105,8 @@ def test_engine_failure_fails_the_job_with_reason(env: tuple) -> None:
     def synthesize(request: SynthesisRequest) -> Audio:
         raise ValueError("no speakable text")
 
-    runner = JobRunner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                       synthesize=synthesize)
+    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
+                          synthesize=synthesize, voiceprints=None)
     assert runner.run(job_id, "node:a") == "failed"
     job = load(sessions, job_id)
     assert job.status == "failed" and "no speakable text" in (job.error_message or "")

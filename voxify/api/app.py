@@ -10,9 +10,10 @@ from voxify.api.context import Services
 from voxify.api.errors import install_error_handlers
 from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
-from voxify.api.routers import auth, files, health, jobs, tts, voices
+from voxify.api.routers import auth, clones, files, health, jobs, samples, tts, voices
 
 JSON_BODY_LIMIT = 1024 * 1024
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers beside a maximal file
 
 
 def create_app(services: Services) -> FastAPI:
@@ -31,11 +32,13 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(tts.router)
     app.include_router(files.router)
     app.include_router(voices.router)
+    app.include_router(samples.router)
+    app.include_router(clones.router)
     ApiMetrics().install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         json_bytes=JSON_BODY_LIMIT,
-        upload_bytes=services.settings.max_upload_bytes,
+        upload_bytes=services.settings.max_upload_bytes + MULTIPART_SLACK,
     )
     if services.settings.cors_origins:
         app.add_middleware(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
-from voxify.ports import JobLauncher, Synthesis
+from voxify.ports import JobLauncher, Synthesis, Voiceprints
 from voxify.storage import BlobStore, open_blob_store
 
 
@@ -21,9 +21,12 @@ class Services:
     blobs: BlobStore
     synthesis: Synthesis
     launcher: JobLauncher
+    voiceprints: Voiceprints
 
 
-def build_services(settings: Settings, *, synthesis: Synthesis, launcher: JobLauncher) -> Services:
+def build_services(
+    settings: Settings, *, synthesis: Synthesis, launcher: JobLauncher, voiceprints: Voiceprints
+) -> Services:
     """Open the database and blob store named by the settings."""
     engine = make_engine(settings.database_url)
     return Services(
@@ -37,4 +40,5 @@ def build_services(settings: Settings, *, synthesis: Synthesis, launcher: JobLau
         ),
         synthesis=synthesis,
         launcher=launcher,
+        voiceprints=voiceprints,
     )

@@ -71,12 +71,14 @@ class Job(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str | None] = mapped_column(String(255), default=None)
     title: Mapped[str | None] = mapped_column(String(255), default=None)
-    voice_model_id: Mapped[str] = mapped_column(String(64))
-    text_content: Mapped[str] = mapped_column(Text)
-    text_hash: Mapped[str] = mapped_column(String(64))
+    # What the job works on besides text: a voice sample (processing) or a clone (training).
+    subject_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    voice_model_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    text_content: Mapped[str | None] = mapped_column(Text, default=None)
+    text_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     text_language: Mapped[str] = mapped_column(String(16), default="en-US")
-    text_length: Mapped[int] = mapped_column(Integer)
-    word_count: Mapped[int] = mapped_column(Integer)
+    text_length: Mapped[int] = mapped_column(Integer, default=0)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     output_format: Mapped[str] = mapped_column(String(8), default="wav")
     sample_rate: Mapped[int] = mapped_column(Integer, default=22050)
@@ -92,6 +94,67 @@ class Job(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
+
+
+class VoiceSample(Base):
+    """An uploaded recording of a voice; processing turns it into a clean, embedded sample."""
+
+    __tablename__ = "voice_samples"
+    __table_args__ = (Index("ix_voice_samples_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    language: Mapped[str] = mapped_column(String(16), default="en-US")
+    transcript: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="uploaded")
+    format: Mapped[str] = mapped_column(String(8))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float] = mapped_column(Float)
+    original_sample_rate: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[int] = mapped_column(Integer, default=1)
+    upload_blob_key: Mapped[str] = mapped_column(String(512))
+    processed_blob_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    processed_duration: Mapped[float | None] = mapped_column(Float, default=None)
+    quality_score: Mapped[float | None] = mapped_column(Float, default=None)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    job_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow
+    )
+
+
+class VoiceClone(Base):
+    """A user's cloned voice: what each engine needs to speak like the clone's samples."""
+
+    __tablename__ = "voice_clones"
+    __table_args__ = (Index("ix_voice_clones_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    language: Mapped[str] = mapped_column(String(16), default="en-US")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    sample_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    engine: Mapped[str] = mapped_column(String(16), default="piper")
+    conversion: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    latents_blob_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    similarity: Mapped[float | None] = mapped_column(Float, default=None)
+    baseline_similarity: Mapped[float | None] = mapped_column(Float, default=None)
+    error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    trained_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow

@@ -1,12 +1,14 @@
-"""One synthesis request rendered by an engine: speech, then pitch/volume/rate effects."""
+"""One synthesis request rendered by an engine: speech, clone conversion, then effects."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from voxify.audio.effects import apply_effects
 from voxify.engines.base import Audio, Engine
+from voxify.engines.conversion import ConversionParams, convert
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class SynthesisRequest:
     pitch: float = 1.0
     volume: float = 1.0
     sample_rate: int | None = None  # None: the engine's native rate
+    conversion: dict[str, Any] | None = None  # a CPU clone's ConversionParams, as stored
 
 
 def render(engine: Engine, request: SynthesisRequest) -> Audio:
@@ -37,9 +40,14 @@ def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[A
 
 
 def _effects(audio: Audio, request: SynthesisRequest) -> Audio:
+    pitch = request.pitch
+    if request.conversion is not None:
+        # The clone's WORLD pass applies the user's pitch too: one analysis, not two.
+        audio = convert(audio, ConversionParams.from_dict(request.conversion), pitch=pitch)
+        pitch = 1.0
     return apply_effects(
         audio,
-        pitch=request.pitch,
+        pitch=pitch,
         volume=request.volume,
         sample_rate=request.sample_rate or audio.sample_rate,
     )

@@ -39,7 +39,7 @@ def recover_jobs(
         if job.attempts >= max_attempts:
             moved = repository.transition(
                 session=session, job_id=job.id, from_statuses=("processing",),
-                owned_by=job.runner_id, status="failed", message="Synthesis failed",
+                owned_by=job.runner_id, status="failed", message="Job failed",
                 error_message=f"Interrupted {job.attempts} times: {reason}; giving up",
                 completed_at=utcnow(),
             )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from voxify.db.models import Job, utcnow
+from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
 
 SORTABLE = {
     "created_at": Job.created_at,
@@ -113,7 +113,39 @@ def transition(
         query = query.where(Job.runner_id == owned_by)
     values.setdefault("updated_at", utcnow())
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    moved: bool = result.rowcount == 1  # type: ignore[attr-defined]
+    if moved and "status" in values:
+        _mirror_status(session, job_id)
+    return moved
+
+
+# The status a job's subject shows while the job is in each state (DESIGN: sample and clone
+# statuses). The job row stays the one source of truth; subjects follow it in the same
+# transaction, so the two can never disagree.
+SUBJECT_STATUS: dict[str, tuple[type[VoiceSample] | type[VoiceClone], dict[str, str]]] = {
+    "sample_processing": (VoiceSample, {"pending": "processing", "processing": "processing",
+                                        "completed": "ready", "failed": "failed",
+                                        "cancelled": "uploaded"}),
+    "clone_training": (VoiceClone, {"pending": "pending", "processing": "training",
+                                    "completed": "ready", "failed": "failed",
+                                    "cancelled": "cancelled"}),
+}
+
+
+def _mirror_status(session: Session, job_id: str) -> None:
+    job = session.execute(
+        select(Job.type, Job.status, Job.subject_id, Job.error_message).where(Job.id == job_id)
+    ).one()
+    if job.type not in SUBJECT_STATUS or job.subject_id is None:
+        return
+    model, statuses = SUBJECT_STATUS[job.type]
+    error = job.error_message if job.status == "failed" else None
+    session.execute(
+        update(model)
+        .where(model.id == job.subject_id, model.job_id == job_id)
+        .values(status=statuses[job.status], error_message=error, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def stale_processing_jobs(*, session: Session, stale_before: datetime) -> list[Job]:

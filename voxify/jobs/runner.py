@@ -1,33 +1,36 @@
-"""Run one synthesis job by id: claim the row, synthesize chunk by chunk, store, finish."""
+"""Run one background job by id: claim the row, heartbeat, hand it to its type's handler."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.db.models import Job, utcnow
 from voxify.db.session import session_scope
 from voxify.engines.base import Audio
 from voxify.engines.render import SynthesisRequest
-from voxify.errors import Unavailable
-from voxify.files import repository as files_repository
-from voxify.files.service import discard, download_path, write_audio
+from voxify.errors import VoxifyError
 from voxify.jobs import repository
+from voxify.ports import Voiceprints
 from voxify.storage import BlobStore
-from voxify.text import split_chunks
 
 log = logging.getLogger(__name__)
 
 Synthesize = Callable[[SynthesisRequest], Audio]
-CHUNK_PAUSE_S = 0.15
-BUSY_RETRY_S = 30.0  # how long a background job waits out an overloaded synthesizer pool
+FAILED_MESSAGES = {
+    "synthesis": "Synthesis failed",
+    "sample_processing": "Sample processing failed",
+    "clone_training": "Voice clone training failed",
+}
+
+
+class JobStopped(Exception):
+    """The job left 'processing' under this runner (cancelled or recovered): stop quietly."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class JobRunner:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     synthesize: Synthesize
+    handlers: Mapping[str, Handler]
+    voiceprints: Voiceprints | None = None
     heartbeat_s: float = 2.0
     chunk_chars: int = 400
 
@@ -50,84 +55,25 @@ class JobRunner:
                 message="Job started", error_message=None,
             )
             job = repository.get_job_any_owner(session=session, job_id=job_id)
+            if job is not None:
+                session.expunge(job)
         if job is None or not claimed:
             return job.status if job else "missing"
+        context = JobContext(runner=self, job_id=job_id, runner_id=runner_id)
         try:
             with self._heartbeat(job_id, runner_id):
-                audio = self._synthesize(job, runner_id)
-            if audio is None:
-                return self._status(job_id)
-            return self._finish(job, runner_id, audio)
+                self.handlers[job.type](context, job)
+        except JobStopped:
+            pass
         except Exception as exc:  # a job's failure is data for its owner, not a crash
             log.exception("job %s failed", job_id)
-            self._update(job_id, runner_id, status="failed", message="Synthesis failed",
-                         error_message=f"{type(exc).__name__}: {exc}"[:2000],
-                         completed_at=utcnow())
-            return "failed"
+            reason = str(exc) if isinstance(exc, VoxifyError) else f"{type(exc).__name__}: {exc}"
+            context.update(status="failed", message=FAILED_MESSAGES.get(job.type, "Job failed"),
+                           error_message=reason[:2000], completed_at=utcnow())
+        return self.status(job_id)
 
-    def _synthesize(self, job: Job, runner_id: str) -> Audio | None:
-        chunks = split_chunks(job.text_content, max_chars=self.chunk_chars)
-        if not self._update(job.id, runner_id, progress=10.0,
-                            message="Text preprocessing completed"):
-            return None
-        pieces: list[Audio] = []
-        for index, chunk in enumerate(chunks):
-            request = SynthesisRequest(
-                text=chunk, voice_id=job.voice_model_id, language=job.text_language,
-                speed=job.speed, pitch=job.pitch, volume=job.volume,
-                sample_rate=job.sample_rate,
-            )
-            pieces.append(self._with_retry(request))
-            progress = 10.0 + 80.0 * (index + 1) / len(chunks)
-            message = f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)"
-            if not self._update(job.id, runner_id, progress=progress, message=message):
-                return None  # cancelled, or recovered by someone else: stop working
-        return _join(pieces)
-
-    def _with_retry(self, request: SynthesisRequest) -> Audio:
-        deadline = time.monotonic() + BUSY_RETRY_S
-        delay = 0.25
-        while True:
-            try:
-                return self.synthesize(request)
-            except Unavailable:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 4.0)
-
-    def _finish(self, job: Job, runner_id: str, audio: Audio) -> str:
-        file = write_audio(blobs=self.blobs, owner_id=job.user_id, audio=audio,
-                           fmt=job.output_format)
-        file.job_id = job.id
-        try:
-            with session_scope(self.sessions) as session:
-                files_repository.add_file(session=session, file=file)
-                done = repository.transition(
-                    session=session, job_id=job.id, from_statuses=("processing",),
-                    owned_by=runner_id, status="completed", progress=100.0,
-                    message="Synthesis completed", output_file_id=file.id,
-                    output_file_path=download_path(file.id), duration=file.duration,
-                    completed_at=utcnow(),
-                )
-                if not done:
-                    raise _Superseded()
-        except _Superseded:
-            discard(blobs=self.blobs, file=file)
-            return self._status(job.id)
-        except Exception:
-            discard(blobs=self.blobs, file=file)
-            raise
-        return "completed"
-
-    def _update(self, job_id: str, runner_id: str, **values: object) -> bool:
-        with session_scope(self.sessions) as session:
-            return repository.transition(
-                session=session, job_id=job_id, from_statuses=("processing",),
-                owned_by=runner_id, heartbeat_at=utcnow(), **values,
-            )
-
-    def _status(self, job_id: str) -> str:
+    def status(self, job_id: str) -> str:
+        """The job's status as the database has it now."""
         with session_scope(self.sessions) as session:
             job = repository.get_job_any_owner(session=session, job_id=job_id)
             return job.status if job else "missing"
@@ -135,11 +81,12 @@ class JobRunner:
     @contextmanager
     def _heartbeat(self, job_id: str, runner_id: str) -> Iterator[None]:
         stop = threading.Event()
+        context = JobContext(runner=self, job_id=job_id, runner_id=runner_id)
 
         def beat() -> None:
             while not stop.wait(self.heartbeat_s):
                 try:
-                    if not self._update(job_id, runner_id):
+                    if not context.update():
                         return
                 except Exception:  # a missed beat is retried; recovery tolerates a few
                     log.warning("heartbeat for %s failed", job_id, exc_info=True)
@@ -153,16 +100,43 @@ class JobRunner:
             thread.join(timeout=5)
 
 
-class _Superseded(Exception):
-    """The job left 'processing' under this runner (cancelled or recovered) before it finished."""
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler uses to report progress and to finish its job atomically."""
+
+    runner: JobRunner
+    job_id: str
+    runner_id: str
+
+    def update(self, **values: object) -> bool:
+        """Write to the row while this runner still owns it; False once it does not."""
+        with session_scope(self.runner.sessions) as session:
+            return repository.transition(
+                session=session, job_id=self.job_id, from_statuses=("processing",),
+                owned_by=self.runner_id, heartbeat_at=utcnow(), **values,
+            )
+
+    def progress(self, percent: float, message: str) -> None:
+        """Record progress; raises JobStopped when the job was cancelled or taken over."""
+        if not self.update(progress=round(percent, 2), message=message):
+            raise JobStopped()
+
+    def complete(self, message: str, apply: Callable[[Session], None], **values: object) -> None:
+        """Run ``apply`` and mark the job completed in one transaction, or raise JobStopped.
+
+        ``apply`` writes the job's results (file rows, sample or clone fields); they land only
+        together with the completed status.
+        """
+        with session_scope(self.runner.sessions) as session:
+            apply(session)
+            done = repository.transition(
+                session=session, job_id=self.job_id, from_statuses=("processing",),
+                owned_by=self.runner_id, status="completed", progress=100.0, message=message,
+                completed_at=utcnow(), **values,
+            )
+            if not done:
+                session.rollback()
+                raise JobStopped()
 
 
-def _join(pieces: list[Audio]) -> Audio:
-    rate = pieces[0].sample_rate
-    pause = np.zeros(int(CHUNK_PAUSE_S * rate), dtype=np.float32)
-    parts: list[np.ndarray] = []
-    for index, piece in enumerate(pieces):
-        if index:
-            parts.append(pause)
-        parts.append(piece.samples.astype(np.float32, copy=False))
-    return Audio(samples=np.concatenate(parts), sample_rate=rate)
+Handler = Callable[[JobContext, Job], None]

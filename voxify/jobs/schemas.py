@@ -67,9 +67,10 @@ class JobPublic(BaseModel):
     user_id: str
     type: str
     title: str | None
-    voice_model_id: str
+    subject_id: str | None  # the voice sample or clone a processing/training job works on
+    voice_model_id: str | None
     text_content: str | None
-    text_hash: str
+    text_hash: str | None
     text_language: str
     text_length: int
     word_count: int
@@ -101,6 +102,7 @@ class JobPublic(BaseModel):
             user_id=job.user_id,
             type=job.type,
             title=job.title,
+            subject_id=job.subject_id,
             voice_model_id=job.voice_model_id,
             text_content=job.text_content if include_text else None,
             text_hash=job.text_hash,

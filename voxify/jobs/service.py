@@ -9,28 +9,17 @@ from sqlalchemy.orm import Session
 from voxify import limits
 from voxify.config import Settings
 from voxify.db.models import Job, User, utcnow
-from voxify.errors import Forbidden, InvalidParameter, InvalidState, NotFound
+from voxify.errors import Forbidden, InvalidState, NotFound
 from voxify.files import repository as files_repository
 from voxify.ids import new_id
 from voxify.jobs import repository
 from voxify.jobs.schemas import TERMINAL, JobCreate, JobPatch, JobUpdate
 from voxify.text import clean_text, text_hash, word_count
-from voxify.voices.library import Voice, get_voice
+from voxify.voices.resolve import resolve_voice
 
 EDITABLE = ("voice_model_id", "text_language", "output_format", "sample_rate", "speed", "pitch",
             "volume", "config")
 RUN_FIELDS = ("progress", "error_message", "output_file_path", "duration")
-
-
-def resolve_voice(*, user: User, voice_id: str | None, language: str) -> Voice:
-    """The voice a request names, else the user's selected voice, else the default preset."""
-    voice = get_voice(voice_id or user.selected_voice_id or "default_voice_001")
-    if not voice.supports_language(language):
-        raise InvalidParameter(
-            f"Voice '{voice.voice_model_id}' does not speak '{language}'",
-            details={"supported_languages": list(voice.languages)},
-        )
-    return voice
 
 
 def create_synthesis_job(
@@ -38,7 +27,8 @@ def create_synthesis_job(
 ) -> Job:
     """Validate and insert a pending synthesis job; the caller launches it after commit."""
     text = clean_text(data.text_content, max_chars=settings.max_job_text_chars)
-    voice = resolve_voice(user=user, voice_id=data.voice_model_id, language=data.text_language)
+    voice = resolve_voice(session=session, user=user, voice_id=data.voice_model_id,
+                          language=data.text_language)
     limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
     job = Job(
         id=new_id("job"),
@@ -82,7 +72,8 @@ def update_job(
                                                max_chars=settings.max_job_text_chars)))
         changes["title"] = _title(changes["text_content"])
     language = changes.get("text_language", job.text_language)
-    voice = resolve_voice(user=user, voice_id=changes.get("voice_model_id", job.voice_model_id),
+    voice = resolve_voice(session=session, user=user,
+                          voice_id=changes.get("voice_model_id", job.voice_model_id),
                           language=language)
     changes["voice_model_id"] = voice.voice_model_id
     if not repository.transition(session=session, job_id=job.id, from_statuses=("pending",),
@@ -167,3 +158,11 @@ def _text_fields(text: str) -> dict[str, Any]:
 
 def _title(text: str) -> str:
     return f"Speech synthesis - {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+def cancel_running(*, session: Session, job_id: str, reason: str) -> bool:
+    """Cancel a job that has not ended (its subject is going away); False if it had ended."""
+    return repository.transition(
+        session=session, job_id=job_id, from_statuses=("pending", "processing"),
+        status="cancelled", message=reason, completed_at=utcnow(),
+    )

@@ -13,6 +13,16 @@ SPEED_RANGE = (0.5, 2.0)
 PITCH_RANGE = (0.5, 2.0)
 SUPPORTED_FORMATS = ("wav", "flac", "ogg", "mp3")
 PRESETS_CREATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+# Harvard sentences: short and phonetically balanced, about 12 s of speech. A voice's speaker
+# embedding and a clone's calibration are both taken over them.
+CALIBRATION_TEXTS = (
+    "The birch canoe slid on the smooth planks.",
+    "Glue the sheet to the dark blue background.",
+    "It's easy to tell the depth of a well.",
+    "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.",
+    "The juice of lemons makes fine punch.",
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,8 @@ class Voice:
     owner_id: str | None = None
     quality_score: float | None = None
     created_at: datetime = PRESETS_CREATED_AT
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # shown in the API as they are
+    conversion: dict[str, Any] | None = None  # a CPU clone's conversion parameters
 
     def supports_language(self, language: str) -> bool:
         """True when the voice speaks ``language`` (matching on the primary subtag)."""
@@ -61,6 +72,7 @@ class Voice:
                 "supports_pitch_range": list(PITCH_RANGE),
             },
             "created_at": self.created_at,
+            **self.extra,
         }
 
 

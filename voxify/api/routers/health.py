@@ -26,7 +26,7 @@ def _probe(check: Callable[[], object]) -> str:
 
 @router.get("/health")
 def health(services: ServicesDep) -> JSONResponse:
-    """Report database, blob store, synthesizer and job runner readiness."""
+    """Report database, blob store, synthesizer, job runner and embedder readiness."""
 
     def database() -> None:
         with services.engine.connect() as connection:
@@ -37,6 +37,7 @@ def health(services: ServicesDep) -> JSONResponse:
         "blob_store": _probe(services.blobs.ping),
         "synthesizer": _probe(services.synthesis.check),
         "job_runner": _probe(services.launcher.check),
+        "embedder": _probe(services.voiceprints.check),
     }
     ready = all(state == "ok" for state in parts.values())
     data = {"status": "ready" if ready else "degraded", "version": __version__, "parts": parts}

@@ -12,13 +12,13 @@ from voxify import limits
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
 from voxify.db.session import session_scope
-from voxify.engines.render import SynthesisRequest
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.jobs import service as jobs_service
 from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import LANGUAGE_PATTERN, JobCreate, SynthesisOptions
 from voxify.text import clean_text, word_count
+from voxify.voices.resolve import resolve_voice, synthesis_request
 
 router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
 
@@ -41,12 +41,13 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
     """Synthesize short text now and return where to download it."""
     settings = services.settings
     text = clean_text(data.text, max_chars=settings.max_sync_text_chars)
-    voice = jobs_service.resolve_voice(user=user, voice_id=data.voice_id, language=data.language)
     with session_scope(services.sessions) as session:
+        voice = resolve_voice(session=session, user=user, voice_id=data.voice_id,
+                              language=data.language)
         limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
     options = data.config
-    audio = services.synthesis.synthesize(SynthesisRequest(
-        text=text, voice_id=voice.voice_model_id, language=data.language, speed=options.speed,
+    audio = services.synthesis.synthesize(synthesis_request(
+        voice, text=text, language=data.language, speed=options.speed,
         pitch=options.pitch, volume=options.volume, sample_rate=options.sample_rate,
     ))
     file = write_audio(blobs=services.blobs, owner_id=user.id, audio=audio,
@@ -86,7 +87,7 @@ def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep)
             "synthesis_id": job.id,
             "job_id": job.id,
             "status": job.status,
-            "estimated_duration": _estimate_s(job.text_content),
+            "estimated_duration": _estimate_s(job.text_content or ""),
             "progress_url": f"/api/v1/jobs/{job.id}/progress",
             "audio_path": f"/api/v1/files/audio/{job.id}",
         }

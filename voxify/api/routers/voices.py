@@ -1,13 +1,19 @@
-"""The voice model library: GET /api/v1/voice/models and /voice/models/{id}."""
+"""The voice model library: presets and the caller's clones; nearest voices by embedding."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
 from voxify.api.envelope import respond
-from voxify.voices.library import get_voice, list_presets
+from voxify.db.session import session_scope
+from voxify.voices import repository
+from voxify.voices.library import Voice, list_presets
+from voxify.voices.resolve import clone_voice, find_voice
+from voxify.voices.similarity import ensure_preset_vectors, query_vector, similar_voices
 
 router = APIRouter(prefix="/api/v1/voice/models", tags=["voices"])
 
@@ -20,15 +26,58 @@ def list_models(
     tags: str | None = None,
     language: str | None = None,
     type: str | None = None,
+    similar_to: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JSONResponse:
     """Voices the caller may use, filtered by tags (comma-separated, all must match),
-    language and type."""
-    voices = list_presets()
+    language and type; with ``similar_to``, ordered by speaker similarity to that sample or
+    voice."""
+    with session_scope(services.sessions) as session:
+        if similar_to:
+            if not similar_to.startswith(("vs_", "vc_")):  # a preset: index presets first
+                ensure_preset_vectors(services.voiceprints, services.synthesis)
+            vector = query_vector(session=session, voiceprints=services.voiceprints, user=user,
+                                  reference_id=similar_to)
+            ensure_preset_vectors(services.voiceprints, services.synthesis)
+            ranked = similar_voices(session=session, voiceprints=services.voiceprints, user=user,
+                                    vector=vector, exclude=similar_to,
+                                    limit=page.offset + page.limit)
+            similarity = {voice.voice_model_id: score for voice, score in ranked}
+            voices = [voice for voice, _ in ranked]
+        else:
+            similarity = {}
+            voices = list_presets() + [
+                clone_voice(c) for c in repository.ready_clones(session=session, owner_id=user.id)
+            ]
     meta_filters = {
         "available_tags": sorted({t for v in voices for t in v.tags}),
         "available_languages": sorted({lang for v in voices for lang in v.languages}),
         "available_types": sorted({v.type for v in voices}),
     }
+    voices = _filter(voices, tags=tags, language=language, type=type)
+    window = voices[page.offset : page.offset + page.limit]
+    limit = services.settings.max_job_text_chars
+    data: list[dict[str, Any]] = []
+    for voice in window:
+        item = voice.public(max_text_length=limit)
+        if similar_to:
+            item["similarity"] = similarity[voice.voice_model_id]
+        data.append(item)
+    meta: dict[str, Any] = {"pagination": page.pagination(len(voices)), "filters": meta_filters}
+    if similar_to:
+        meta["similar_to"] = similar_to
+    return respond(data, meta=meta)
+
+
+@router.get("/{model_id}")
+def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """One voice (a preset, or one of the caller's ready clones) with its configuration."""
+    with session_scope(services.sessions) as session:
+        voice = find_voice(session=session, owner_id=user.id, voice_id=model_id)
+    return respond(voice.public(max_text_length=services.settings.max_job_text_chars))
+
+
+def _filter(voices: list[Voice], *, tags: str | None, language: str | None,
+            type: str | None) -> list[Voice]:
     wanted = {t.strip().lower() for t in (tags or "").split(",") if t.strip()}
     if wanted:
         voices = [v for v in voices if wanted <= set(v.tags)]
@@ -36,15 +85,4 @@ def list_models(
         voices = [v for v in voices if v.supports_language(language)]
     if type:
         voices = [v for v in voices if v.type == type]
-    window = voices[page.offset : page.offset + page.limit]
-    limit = services.settings.max_job_text_chars
-    data = [v.public(max_text_length=limit) for v in window]
-    return respond(data, meta={"pagination": page.pagination(len(voices)),
-                               "filters": meta_filters})
-
-
-@router.get("/{model_id}")
-def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
-    """One voice with its configuration."""
-    voice = get_voice(model_id)
-    return respond(voice.public(max_text_length=services.settings.max_job_text_chars))
+    return voices

@@ -1,0 +1,93 @@
+"""Voice clones: create from ready samples, list, get, delete, cancel, select."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from voxify.api.deps import CurrentUser, PageDep, ServicesDep
+from voxify.api.envelope import respond
+from voxify.db.models import User
+from voxify.db.session import session_scope
+from voxify.errors import InvalidParameter
+from voxify.jobs.recovery import launch_job
+from voxify.voices import clones, repository
+from voxify.voices.schemas import CLONE_STATUSES, CloneCreate, ClonePublic
+
+router = APIRouter(prefix="/api/v1/voice/clones", tags=["voice clones"])
+
+
+@router.post("", status_code=201)
+def create_clone(data: CloneCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Start training a clone from processed samples; it runs in the background."""
+    with session_scope(services.sessions) as session:
+        clone, job = clones.create_clone(session=session, settings=services.settings,
+                                         user=user, data=data)
+        public = ClonePublic.of(clone, job=job, selected_id=user.selected_voice_id)
+    launch_job(services.launcher, job.id)
+    body = {**public.model_dump(), "estimated_duration": clones.ESTIMATED_TRAINING_S}
+    return respond(body, message="Voice clone creation started", status_code=201)
+
+
+@router.get("")
+def list_clones(user: CurrentUser, services: ServicesDep, page: PageDep,
+                status: str | None = None) -> JSONResponse:
+    """The caller's clones, newest first."""
+    if status and status not in CLONE_STATUSES:
+        raise InvalidParameter(f"Unknown status '{status}'", details={"allowed": CLONE_STATUSES})
+    with session_scope(services.sessions) as session:
+        rows, total = repository.list_clones(session=session, owner_id=user.id, status=status,
+                                             limit=page.limit, offset=page.offset)
+        selected = _selected(session, user)
+        data = [ClonePublic.of(row, job=clones.clone_job(session=session, clone=row),
+                               selected_id=selected) for row in rows]
+    return respond(data, meta={"pagination": page.pagination(total)})
+
+
+@router.get("/{clone_id}")
+def get_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """One clone with its training progress and samples."""
+    with session_scope(services.sessions) as session:
+        clone = clones.get_clone(session=session, user=user, clone_id=clone_id)
+        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
+                                selected_id=_selected(session, user))
+    return respond(public)
+
+
+@router.delete("/{clone_id}")
+def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Delete a clone, its stored artefacts and its embedding."""
+    with session_scope(services.sessions) as session:
+        keys = clones.delete_clone(session=session, user=user, clone_id=clone_id)
+    for key in keys:
+        services.blobs.delete(key)
+    services.voiceprints.delete([clone_id])
+    return respond({"clone_id": clone_id, "deleted": True},
+                   message="Voice clone deleted successfully")
+
+
+@router.post("/{clone_id}/cancel")
+def cancel_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Stop a pending or training clone."""
+    with session_scope(services.sessions) as session:
+        clone = clones.cancel_clone(session=session, user=user, clone_id=clone_id)
+        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
+                                selected_id=_selected(session, user))
+    return respond(public, message="Voice clone training cancelled")
+
+
+@router.post("/{clone_id}/select")
+def select_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """Make this clone the voice used when a synthesis request names none."""
+    with session_scope(services.sessions) as session:
+        clone = clones.select_clone(session=session, user=user, clone_id=clone_id)
+        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
+                                selected_id=clone.id)
+    return respond(public, message="Voice clone selected as the active voice")
+
+
+def _selected(session: Session, user: User) -> str | None:
+    # The request's user row was read in another transaction; a select may have moved on.
+    row = session.get(User, user.id)
+    return row.selected_voice_id if row else None

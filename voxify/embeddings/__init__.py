@@ -1,0 +1,1 @@
+"""Speaker embeddings (resemblyzer) and the Chroma vector index that holds them."""

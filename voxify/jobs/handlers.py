@@ -1,0 +1,27 @@
+"""The handler of each job type, and a runner wired with all of them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from voxify.jobs.runner import Handler, JobRunner, Synthesize
+from voxify.jobs.synthesis import run_synthesis
+from voxify.ports import Voiceprints
+from voxify.storage import BlobStore
+from voxify.voices.processing import process_sample
+from voxify.voices.training import train_clone
+
+HANDLERS: dict[str, Handler] = {
+    "synthesis": run_synthesis,
+    "sample_processing": process_sample,
+    "clone_training": train_clone,
+}
+
+
+def build_runner(
+    *, sessions: sessionmaker[Session], blobs: BlobStore, synthesize: Synthesize,
+    voiceprints: Voiceprints | None, heartbeat_s: float = 2.0,
+) -> JobRunner:
+    """A JobRunner that runs every job type."""
+    return JobRunner(sessions=sessions, blobs=blobs, synthesize=synthesize, handlers=HANDLERS,
+                     voiceprints=voiceprints, heartbeat_s=heartbeat_s)

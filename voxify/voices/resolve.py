@@ -1,0 +1,76 @@
+"""Which voice a request speaks with: a preset, the caller's clone, or their selected voice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from voxify.db.models import User, VoiceClone
+from voxify.engines.render import SynthesisRequest
+from voxify.errors import InvalidParameter, InvalidState, NotFound
+from voxify.voices import repository
+from voxify.voices.library import DEFAULT_VOICE, PIPER_LANGUAGES, Voice, get_voice
+
+CLONE_PREFIX = "vc_"
+CPU_CLONE_NOTE = (
+    "CPU clone: Piper speech converted toward the samples' speaker with the WORLD vocoder "
+    "(F0 statistics, spectral envelope warp and equalisation) - an approximation"
+)
+
+
+def clone_voice(clone: VoiceClone) -> Voice:
+    """A clone as a library voice (type ``custom``), visible to its owner only."""
+    return Voice(
+        voice_model_id=clone.id,
+        name=clone.name,
+        type="custom",
+        engine="piper",
+        language=clone.language,
+        languages=PIPER_LANGUAGES,
+        description=clone.description or "Personal voice clone created from user samples",
+        tags=("custom", "personal"),
+        owner_id=clone.user_id,
+        quality_score=None if clone.similarity is None else round(clone.similarity, 3),
+        created_at=clone.created_at,
+        extra={
+            "clone_id": clone.id,
+            "status": clone.status,
+            "speaker_similarity": clone.similarity,
+            "baseline_similarity": clone.baseline_similarity,
+            "method": CPU_CLONE_NOTE,
+        },
+        conversion=clone.conversion,
+    )
+
+
+def find_voice(*, session: Session, owner_id: str, voice_id: str) -> Voice:
+    """A preset, or the owner's ready clone; NotFound for anything else."""
+    if not voice_id.startswith(CLONE_PREFIX):
+        return get_voice(voice_id)
+    clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=owner_id)
+    if clone is None:
+        raise NotFound(f"Voice model '{voice_id}' not found")
+    if clone.status != "ready" or clone.conversion is None:
+        raise InvalidState(f"Voice clone '{voice_id}' is {clone.status}; it speaks once ready")
+    return clone_voice(clone)
+
+
+def resolve_voice(*, session: Session, user: User, voice_id: str | None, language: str) -> Voice:
+    """The voice a request names, else the user's selected voice, else the default preset."""
+    chosen = voice_id or user.selected_voice_id or DEFAULT_VOICE.voice_model_id
+    voice = find_voice(session=session, owner_id=user.id, voice_id=chosen)
+    if not voice.supports_language(language):
+        raise InvalidParameter(
+            f"Voice '{voice.voice_model_id}' does not speak '{language}'",
+            details={"supported_languages": list(voice.languages)},
+        )
+    return voice
+
+
+def synthesis_request(
+    voice: Voice, *, text: str, language: str, **options: Any
+) -> SynthesisRequest:
+    """What a synthesizer replica needs to speak ``text`` in ``voice``."""
+    return SynthesisRequest(text=text, voice_id=voice.voice_model_id, language=language,
+                            conversion=voice.conversion, **options)

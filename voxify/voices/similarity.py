@@ -1,0 +1,81 @@
+"""Nearest voices to a sample or voice, among those a user may see (the vector index)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from voxify.db.models import User
+from voxify.engines.render import SynthesisRequest
+from voxify.errors import InvalidState, NotFound
+from voxify.ports import Synthesis, Voiceprints
+from voxify.voices import repository
+from voxify.voices.library import CALIBRATION_TEXTS, Voice, get_voice, list_presets
+from voxify.voices.resolve import CLONE_PREFIX, clone_voice
+
+PUBLIC_OWNER = "public"
+
+
+def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int:
+    """Index every preset voice that is not yet in the index; returns how many were added."""
+    added = 0
+    for voice in list_presets():
+        if voiceprints.vector(voice.voice_model_id) is not None:
+            continue
+        audio = synthesis.synthesize(SynthesisRequest(text=" ".join(CALIBRATION_TEXTS),
+                                                      voice_id=voice.voice_model_id))
+        voiceprints.store(voice.voice_model_id, voiceprints.embed(audio), {
+            "owner_id": PUBLIC_OWNER, "kind": "preset", "voice_model_id": voice.voice_model_id,
+            "name": voice.name, "language": voice.language,
+        })
+        added += 1
+    return added
+
+
+def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
+                 reference_id: str) -> np.ndarray:
+    """The stored embedding of the user's sample or clone, or of a preset voice."""
+    if reference_id.startswith("vs_"):
+        sample = repository.get_sample(session=session, sample_id=reference_id, owner_id=user.id)
+        if sample is None:
+            raise NotFound(f"Voice sample '{reference_id}' not found")
+        state = sample.status
+    elif reference_id.startswith(CLONE_PREFIX):
+        clone = repository.get_clone(session=session, clone_id=reference_id, owner_id=user.id)
+        if clone is None:
+            raise NotFound(f"Voice model '{reference_id}' not found")
+        state = clone.status
+    else:
+        state = "ready" if get_voice(reference_id) else "missing"
+    vector = voiceprints.vector(reference_id) if state == "ready" else None
+    if vector is None:
+        raise InvalidState(f"'{reference_id}' has no speaker embedding yet (status {state}); "
+                           "process the sample or wait for the clone to be ready")
+    return vector
+
+
+def similar_voices(
+    *, session: Session, voiceprints: Voiceprints, user: User, vector: np.ndarray,
+    exclude: str, limit: int,
+) -> list[tuple[Voice, float]]:
+    """Presets and the user's ready clones, most similar first, with cosine similarity."""
+    where = {"$and": [{"kind": {"$in": ["preset", "clone"]}},
+                      {"owner_id": {"$in": [user.id, PUBLIC_OWNER]}}]}
+    found: list[tuple[Voice, float]] = []
+    for neighbour in voiceprints.nearest(vector, n=limit + 1, where=where):
+        if neighbour.id == exclude:
+            continue
+        voice = _visible_voice(session, user, neighbour.id)
+        if voice is not None:
+            found.append((voice, round(neighbour.similarity, 4)))
+    return found[:limit]
+
+
+def _visible_voice(session: Session, user: User, voice_id: str) -> Voice | None:
+    if voice_id.startswith(CLONE_PREFIX):
+        clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=user.id)
+        return clone_voice(clone) if clone is not None and clone.status == "ready" else None
+    try:
+        return get_voice(voice_id)
+    except NotFound:  # a preset that a newer release retired
+        return None
