@@ -153,7 +153,7 @@ def test_voice_models_and_health(client: TestClient) -> None:
     assert client.get("/api/v1/voice/models?language=fr-FR", headers=headers).json()["data"] == []
     health = client.get("/api/v1/health").json()["data"]
     assert health["status"] == "ready" and set(health["parts"]) == {
-        "database", "blob_store", "synthesizer", "job_runner"}
+        "database", "blob_store", "synthesizer", "job_runner", "embedder"}
 
 
 def test_pending_job_edits_then_processing_refuses_delete(make_client: Any) -> None:

@@ -333,3 +333,24 @@ def test_other_users_samples_and_clones_are_not_found(make_client: Any) -> None:
     with session_scope(services.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Job)) == 1  # the owner's only
     assert client.get(f"/api/v1/voice/samples/{sample_id}", headers=owner).status_code == 200
+
+
+def test_upload_limit_holds_while_the_body_streams(make_client: Any) -> None:
+    client = make_client(run_jobs=False, max_upload_bytes=200_000)
+    headers = register_and_login(client, "stream@example.com")
+    boundary = "voxify-test-boundary"
+    sent: list[int] = []
+
+    def body() -> Any:  # chunked: no Content-Length for the server to refuse up front
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+               f"filename=\"long.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        for _ in range(100):
+            sent.append(64 * 1024)
+            yield bytes(64 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post("/api/v1/voice/samples", content=body(), headers={
+        **headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    nothing_stored(_services(client))

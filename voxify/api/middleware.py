@@ -30,27 +30,34 @@ class BodyLimitMiddleware:
             await self._reject(scope, receive, send, limit)
             return
         received = 0
+        too_large = False
         response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    too_large = True
                     raise _TooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if too_large:
+                # A form parser that catches the error answers 400 for a "malformed" body;
+                # the real reason is the size, so that answer is replaced by the 413 below.
+                return
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
-            if not response_started:
-                await self._reject(scope, receive, send, limit)
+            pass
+        if too_large and not response_started:
+            await self._reject(scope, receive, send, limit)
 
     @staticmethod
     async def _reject(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

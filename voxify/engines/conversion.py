@@ -118,18 +118,16 @@ def fit_conversion(
 
 @dataclass(frozen=True)
 class _Knobs:
-    warp: float = 1.0  # formant ratio
+    warp: float = 1.0  # formant frequency ratio
     f0_ratio: float = 1.0  # on top of the target's mean F0
-    shrink: float = 1.0  # 1.0: match band variances only; lower: covariances too
     strength: float = 1.0  # fraction of the envelope mapping applied
     separate_unvoiced: bool = False  # fricatives get the target's own unvoiced spectrum
 
 
-# (knob, multiplicative step, bounds) for the continuous knobs; alternatives for the rest.
-_STEPS = (("warp", 1.08, (0.8, 1.5)), ("f0_ratio", 1.08, (0.7, 1.4)))
-_CHOICES: tuple[tuple[str, tuple[Any, ...]], ...] = (
-    ("shrink", (0.5, 0.2)), ("separate_unvoiced", (True,)), ("strength", (0.7,)),
-)
+# The speaker encoder barely hears F0, so the search is kept near the target's own pitch.
+_BOUNDS = {"warp": (0.8, 1.5), "f0_ratio": (0.87, 1.15), "strength": (0.4, 1.2)}
+# Scores wobble by about this much between near-identical candidates; smaller gains are noise.
+_MIN_GAIN = 0.003
 
 
 class _Search:
@@ -148,16 +146,15 @@ class _Search:
         source_f0 = self._source(1.0).f0_log_mean
         # Formants scale with vocal-tract length, which F0 only loosely tracks: a cautious guess.
         warp = math.exp(0.3 * (self.voice.f0_log_mean - source_f0))
-        best = _Knobs(warp=float(np.clip(warp, *_STEPS[0][2])))
+        best = _Knobs(warp=round(float(np.clip(warp, *_BOUNDS["warp"])), 4))
         self._try(best)
-        for rounds in range(2):
-            for name, step, bounds in _STEPS:
-                best = self._line(best, name, step ** (0.5**rounds), bounds)
-            if rounds == 0:
-                for name, options in _CHOICES:
-                    for option in options:
-                        if self._try(candidate := replace(best, **{name: option})) > self.scores[best]:
-                            best = candidate
+        # Biggest effects first; then finer steps with whatever budget is left.
+        best = self._choose(best, "separate_unvoiced", (True,))
+        best = self._line(best, "f0_ratio", 1.08)
+        best = self._line(best, "warp", 1.08)
+        best = self._line(best, "strength", 0.85)
+        for name, step in (("warp", 1.04), ("f0_ratio", 1.04), ("strength", 0.92)):
+            best = self._line(best, name, step)
         return best
 
     def params(self, knobs: _Knobs) -> ConversionParams:
@@ -169,28 +166,46 @@ class _Search:
         voiced_shift = mix * (np.subtract(target.voiced_mean, offset) - source.voiced_mean)
         unvoiced_shift = (mix * (np.subtract(target.unvoiced_mean, offset) - source.unvoiced_mean)
                           if knobs.separate_unvoiced else voiced_shift)
-        band_map = np.eye(BANDS) + mix * (transport_map(source, target, knobs.shrink) - np.eye(BANDS))
+        identity = np.eye(BANDS)
+        band_map = identity + mix * (transport_map(source, target) - identity)
         return ConversionParams(
             warp=knobs.warp,
             f0_source=(source.f0_log_mean, source.f0_log_std),
             f0_target=(target.f0_log_mean + math.log(knobs.f0_ratio), target.f0_log_std),
             centre=source.voiced_mean, voiced_map=tuple(pack_symmetric(band_map).tolist()),
-            voiced_shift=tuple(voiced_shift.tolist()), unvoiced_shift=tuple(unvoiced_shift.tolist()),
+            voiced_shift=tuple(voiced_shift.tolist()),
+            unvoiced_shift=tuple(unvoiced_shift.tolist()),
         )
 
-    def _line(self, best: _Knobs, name: str, step: float, bounds: tuple[float, float]) -> _Knobs:
-        """Step one knob up or down while that improves the score."""
-        for direction in (step, 1 / step):
+    def _line(self, best: _Knobs, name: str, step: float) -> _Knobs:
+        """Step one knob one way, then the other, while that improves the score."""
+        for factor in (step, 1 / step):
             moved = False
             while self._budget_left():
-                value = float(np.clip(getattr(best, name) * direction, *bounds))
-                candidate = replace(best, **{name: round(value, 4)})
-                if candidate in self.scores or self._try(candidate) <= self.scores[best]:
+                value = float(np.clip(getattr(best, name) * factor, *_BOUNDS[name]))
+                candidate = self._changed(best, name, round(value, 4))
+                if candidate in self.scores or not self._better(candidate, best):
                     break
                 best, moved = candidate, True
             if moved:
                 break
         return best
+
+    def _choose(self, best: _Knobs, name: str, options: tuple[Any, ...]) -> _Knobs:
+        """Try each alternative value of one knob against the best so far."""
+        for option in options:
+            candidate = self._changed(best, name, option)
+            if self._better(candidate, best):
+                best = candidate
+        return best
+
+    def _better(self, candidate: _Knobs, best: _Knobs) -> bool:
+        return self._try(candidate) > self.scores[best] + _MIN_GAIN
+
+    @staticmethod
+    def _changed(knobs: _Knobs, name: str, value: Any) -> _Knobs:
+        changes: dict[str, Any] = {name: value}
+        return replace(knobs, **changes)
 
     def _try(self, knobs: _Knobs) -> float:
         if knobs not in self.scores:
