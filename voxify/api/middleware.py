@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxify.api.errors import error_response
@@ -52,10 +54,8 @@ class BodyLimitMiddleware:
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with suppress(_TooLarge):  # raised into the app; the flag says what happened
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            pass
         if too_large and not response_started:
             await self._reject(scope, receive, send, limit)
 

@@ -1,9 +1,10 @@
 """A CPU clone: Piper speech converted toward a target speaker with the WORLD vocoder.
 
 The conversion maps log-F0 statistics, warps the spectral envelope's frequency axis
-(formants), and maps the envelope's mel-band statistics: voiced frames by a Gaussian
-optimal-transport map (band means, variances and, optionally, covariances), unvoiced frames
-by their own mean. Its few knobs are chosen per clone by speaker similarity.
+(formants), and maps the envelope's mel-band statistics toward the target's: voiced frames by
+a Gaussian optimal-transport map (band means and covariance), unvoiced frames by their mean.
+Its few knobs (warp, F0 offset, mapping strength, unvoiced handling) are chosen per clone by
+speaker similarity; the source is analysed once and only resynthesised per candidate.
 """
 
 from __future__ import annotations
@@ -60,18 +61,27 @@ class ConversionParams:
     unvoiced_shift: tuple[float, ...]  # added to unvoiced frames' band levels
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict, rounded: 4 decimals of log power is far below audibility."""
+        """Plain JSON-able dict, rounded far below audibility (1e-5 of log power, ~5e-5 dB)."""
         return {key: _rounded(value) for key, value in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConversionParams:
-        """Inverse of to_dict."""
-        vectors = {key: tuple(float(v) for v in data[key])
-                   for key in ("f0_source", "f0_target", "centre", "voiced_map",
-                               "voiced_shift", "unvoiced_shift")}
-        if any(len(vectors[k]) != BANDS for k in ("centre", "voiced_shift", "unvoiced_shift")):
-            raise ValueError(f"conversion parameters must have {BANDS} bands")
-        return cls(warp=float(data["warp"]), **vectors)  # type: ignore[arg-type]
+        """Inverse of to_dict; ValueError for parameters of another shape."""
+
+        def floats(key: str, size: int) -> tuple[float, ...]:
+            values = tuple(float(v) for v in data[key])
+            if len(values) != size:
+                raise ValueError(f"conversion parameter {key!r} must have {size} values "
+                                 f"({BANDS} bands), got {len(values)}")
+            return values
+
+        source_mean, source_std = floats("f0_source", 2)
+        target_mean, target_std = floats("f0_target", 2)
+        return cls(warp=float(data["warp"]), f0_source=(source_mean, source_std),
+                   f0_target=(target_mean, target_std), centre=floats("centre", BANDS),
+                   voiced_map=floats("voiced_map", BANDS * (BANDS + 1) // 2),
+                   voiced_shift=floats("voiced_shift", BANDS),
+                   unvoiced_shift=floats("unvoiced_shift", BANDS))
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,11 @@ def fit_conversion(
     voice = analyze_voice(target)
     baseline = score(joined)
     search = _Search(features, voice, score, max(1, max_candidates), progress)
-    best = search.run()
+    search.run()
+    # The search only follows clear gains; the result is still the best candidate scored.
+    best = max(search.scores, key=search.scores.__getitem__)
+    if progress is not None:
+        progress(1.0)
     return FitResult(search.params(best), search.scores[best], baseline,
                      [(asdict(k), s) for k, s in search.scores.items()])
 
@@ -142,7 +156,7 @@ class _Search:
         self._sources: dict[float, VoiceProfile] = {}
 
     def run(self) -> _Knobs:
-        """The best knobs found; every knob tried is in ``scores``."""
+        """Where the search ends; every knob tried is in ``scores``."""
         source_f0 = self._source(1.0).f0_log_mean
         # Formants scale with vocal-tract length, which F0 only loosely tracks: a cautious guess.
         warp = math.exp(0.3 * (self.voice.f0_log_mean - source_f0))
@@ -260,5 +274,5 @@ def _render(features: WorldFeatures, params: ConversionParams, pitch: float = 1.
 
 def _rounded(value: Any) -> Any:
     if isinstance(value, tuple | list):
-        return [round(float(v), 4) for v in value]
+        return [round(float(v), 5) for v in value]
     return round(float(value), 6)
