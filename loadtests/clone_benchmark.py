@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -33,9 +34,9 @@ if str(_HERE) not in sys.path:
 
 from bench.client import PASSWORD  # noqa: E402
 from bench.service import services  # noqa: E402
-from voxify.embeddings.encoder import SpeakerEncoder, cosine  # noqa: E402
 
 from voxify.audio.analysis import decode, speech_stats  # noqa: E402
+from voxify.embeddings.encoder import SpeakerEncoder, cosine  # noqa: E402
 from voxify.engines.base import Audio  # noqa: E402
 
 REPO = _HERE.parent
@@ -47,6 +48,9 @@ SENTENCES = (
     "Please remember to water the tomato plants on the balcony twice a week.",
 )
 TARGET_SIMILARITY = 0.75
+# Three of the six recordings hold 2.5-3 s of speech, under the service's default minimum of
+# 3 s; the benchmark's service accepts 2 s so that every speaker can be cloned.
+MIN_SPEECH_S = "2.0"
 POLL_S = 0.5
 
 
@@ -112,16 +116,26 @@ def speaker_of(path: Path) -> str:
 
 
 def cleanliness(audio: Audio) -> dict[str, float]:
-    """Listen-equivalent measures: level, clipping, voicing, pitch, spectral flatness."""
+    """Listen-equivalent measures: level, clipping, voicing, pitch, spectral flatness.
+
+    Flatness (geometric / arithmetic mean of the power spectrum, loud frames) near 0 means
+    tonal, near 1 noise-like: buzz shows as a low 4-8 kHz flatness, hiss as a high 0-4 kHz one.
+    """
     stats = speech_stats(audio.samples, audio.sample_rate)
     frame = 1024
     x = audio.samples[: len(audio.samples) // frame * frame].reshape(-1, frame)
     loud = x[np.sqrt(np.mean(x**2, axis=1)) > 10 ** (-40 / 20)]
     power = np.abs(np.fft.rfft(loud * np.hanning(frame), axis=1)) ** 2 + 1e-12
-    flatness = np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
+    freqs = np.fft.rfftfreq(frame, 1 / audio.sample_rate)
+
+    def flatness(low: float, high: float) -> float:
+        band = power[:, (freqs >= low) & (freqs < high)]
+        per_frame = np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)
+        return round(float(np.median(per_frame)), 3)
+
     return {"rms_dbfs": round(stats.rms_dbfs, 1), "clipped": stats.clipped_fraction,
             "voiced": round(stats.voiced_fraction, 3), "median_f0_hz": round(stats.median_f0_hz, 1),
-            "flatness": round(float(np.median(flatness)), 4)}
+            "flatness_low": flatness(100, 4000), "flatness_high": flatness(4000, 8000)}
 
 
 def join(audios: list[Audio]) -> Audio:
@@ -220,24 +234,28 @@ def report(data: dict[str, Any]) -> str:
     """The per-speaker table and the means, as printed."""
     rows = data["speakers"]
     lines = [
-        "recording                     preset  clone  held-out(preset->clone)  fit   "
-        "RTF preset/clone  voiced  F0 clone/ref  flatness  train",
+        f"{'recording':<28} {'preset':>6} {'clone':>6} {'held-out':>13} {'fit':>6} "
+        f"{'RTF preset/clone':>17} {'voiced':>6} {'F0 clone/ref':>12} {'flat lo/hi':>11} "
+        f"{'clip':>5} {'train':>6}",
     ]
     for r in rows:
-        held = (f"{r['heldout_preset']:.3f}->{r['heldout_clone']:.3f}"
+        held = (f"{r['heldout_preset']:.3f}>{r['heldout_clone']:.3f}"
                 if r["heldout_clone"] is not None else "-")
+        clean = r["clean"]
         lines.append(
-            f"{r['recording']:<29} {r['preset_similarity']:.3f}  {r['clone_similarity']:.3f}  "
-            f"{held:<23}  {r['fitted_similarity']:.3f} {r['rtf_preset']:.3f}/{r['rtf_clone']:.3f}"
-            f"       {r['clean']['voiced']:.2f}    {r['clean']['median_f0_hz']:.0f}/"
-            f"{r['reference']['median_f0_hz']:.0f}       {r['clean']['flatness']:.3f}     "
-            f"{r['train_s']:.0f} s")
+            f"{r['recording']:<28} {r['preset_similarity']:>6.3f} {r['clone_similarity']:>6.3f} "
+            f"{held:>13} {r['fitted_similarity']:>6.3f} "
+            f"{r['rtf_preset']:>8.3f}/{r['rtf_clone']:<8.3f} {clean['voiced']:>6.2f} "
+            f"{clean['median_f0_hz']:>6.0f}/{r['reference']['median_f0_hz']:<5.0f} "
+            f"{clean['flatness_low']:>5.3f}/{clean['flatness_high']:<5.3f} "
+            f"{clean['clipped']:>5.3f} {r['train_s']:>5.0f}s")
     mean_preset = float(np.mean([r["preset_similarity"] for r in rows]))
     mean_clone = float(np.mean([r["clone_similarity"] for r in rows]))
     verdict = "meets" if mean_clone >= TARGET_SIMILARITY else "misses"
     lines.append(f"mean similarity: preset {mean_preset:.3f}, clone {mean_clone:.3f} "
                  f"({verdict} the {TARGET_SIMILARITY} target)")
     lines.append(f"preset output cleanliness: {data['preset_clean']}")
+    lines.append(f"(service run with VOXIFY_MIN_SAMPLE_SPEECH_S={MIN_SPEECH_S})")
     if data["in_process"]:
         rtf = data["in_process"]
         lines.append(f"in-process RTF: plain Piper {rtf['piper_rtf']}, clone {rtf['clone_rtf']} "
@@ -253,6 +271,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.speech_dir is None:
         parser.error("no speech directory found; pass --speech-dir")
+    os.environ["VOXIFY_MIN_SAMPLE_SPEECH_S"] = MIN_SPEECH_S
     data = run(args.speech_dir)
     print(report(data))
     if args.json:

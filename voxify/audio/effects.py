@@ -9,13 +9,14 @@ import pyworld
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from voxify.audio.analysis import F0_MIN_HZ, estimate_f0
+from voxify.audio.analysis import F0_MIN_HZ, bridge_f0_gaps, estimate_f0
 from voxify.engines.base import Audio
 
 MIN_PITCH, MAX_PITCH = 0.5, 2.0
 MIN_VOLUME, MAX_VOLUME = 0.0, 2.0
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 48000
 FRAME_PERIOD_MS = 5.0
+BRIDGE_GAP_MS = 60.0  # unvoiced gaps this short inside voiced speech are tracker dropouts
 LIMIT_CEILING = 0.98
 _LIMIT_WINDOW_S = 0.010
 
@@ -50,6 +51,7 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, ratio: float) -> np.ndarr
     # Not pyworld.dio: it puts this voice's F0 near twice the true value (see estimate_f0),
     # and the resynthesis would then sound an octave up even at ratio 1.0.
     f0, times = estimate_f0(x, sample_rate, frame_period_ms=FRAME_PERIOD_MS)
+    f0 = bridge_f0_gaps(f0, max_gap_frames=round(BRIDGE_GAP_MS / FRAME_PERIOD_MS))
     # WORLD's default 71 Hz floor is above part of this voice's range (~65-110 Hz); frames
     # under the floor get an envelope smeared by harmonics and come back rough.
     fft_size = pyworld.get_cheaptrick_fft_size(sample_rate, F0_MIN_HZ)

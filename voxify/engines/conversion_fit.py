@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pyworld
 
-from voxify.audio.analysis import F0_MIN_HZ, estimate_f0
-from voxify.audio.effects import FRAME_PERIOD_MS
+from voxify.audio.analysis import F0_MIN_HZ, bridge_f0_gaps, estimate_f0
+from voxify.audio.effects import BRIDGE_GAP_MS, FRAME_PERIOD_MS
 from voxify.engines.base import Audio
 
 # 32 mel bands score within 0.005 of 40 or 56 and keep the stored band map small.
@@ -27,7 +27,7 @@ _NATS_PER_DB = math.log(10) / 10  # log-power units per dB
 # as one or two pulses, i.e. noise (a plain resynthesis measured 0.27 voiced vs 0.40 before).
 # Voicing gaps up to 60 ms are bridged before the envelope and aperiodicity are taken
 # (0.38 voiced); d4c still finds the bridged frames' noise, so fricatives keep their hiss.
-_BRIDGE_FRAMES = round(60 / FRAME_PERIOD_MS)
+_BRIDGE_FRAMES = round(BRIDGE_GAP_MS / FRAME_PERIOD_MS)
 # A few seconds of speech leave some band directions almost without variance; mapping onto
 # them would flatten phonetic contrast. No direction is scaled by more than this factor.
 _MAX_MAP_GAIN = 3.0
@@ -80,7 +80,7 @@ def analyze(audio: Audio) -> WorldFeatures:
     rate = audio.sample_rate
     # Not pyworld.dio: it reads the Piper voice an octave high (see estimate_f0).
     f0, times = estimate_f0(x, rate, frame_period_ms=FRAME_PERIOD_MS)
-    f0 = _bridge_gaps(f0)
+    f0 = bridge_f0_gaps(f0, max_gap_frames=_BRIDGE_FRAMES)
     # A 50 Hz floor, as in effects.shift_pitch: the Piper voice dips under WORLD's 71 Hz default.
     fft_size = pyworld.get_cheaptrick_fft_size(rate, F0_MIN_HZ)
     envelope = pyworld.cheaptrick(x, f0, times, rate, f0_floor=F0_MIN_HZ, fft_size=fft_size)
@@ -188,17 +188,6 @@ def unpack_symmetric(values: Sequence[float], size: int) -> np.ndarray:
 def frame_level(bands: np.ndarray) -> np.ndarray:
     """Loudness proxy per frame: the mean log band power."""
     return np.asarray(bands.mean(axis=1))
-
-
-def _bridge_gaps(f0: np.ndarray) -> np.ndarray:
-    """Interpolate log-F0 across short unvoiced gaps between voiced frames."""
-    voiced = np.flatnonzero(f0 > 0)
-    f0 = f0.copy()
-    for i in np.flatnonzero((np.diff(voiced) > 1) & (np.diff(voiced) <= _BRIDGE_FRAMES + 1)):
-        left, right = voiced[i], voiced[i + 1]
-        f0[left + 1 : right] = np.exp(np.interp(np.arange(left + 1, right), [left, right],
-                                                np.log([f0[left], f0[right]])))
-    return f0
 
 
 def _active(bands: np.ndarray) -> np.ndarray:

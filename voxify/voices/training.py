@@ -14,7 +14,7 @@ from voxify.embeddings.encoder import cosine
 from voxify.engines.base import Audio
 from voxify.engines.conversion import convert, fit_conversion
 from voxify.engines.render import SynthesisRequest
-from voxify.errors import InvalidState
+from voxify.errors import InvalidAudio, InvalidState
 from voxify.jobs.runner import JobContext
 from voxify.ports import Voiceprints
 from voxify.voices import repository
@@ -49,7 +49,10 @@ def train_clone(context: JobContext, job: Job) -> None:
     def fitted(fraction: float) -> None:
         context.progress(20.0 + 70.0 * fraction, "Fitting the voice conversion to the samples")
 
-    fit = fit_conversion(source, targets, score, progress=fitted)
+    try:
+        fit = fit_conversion(source, targets, score, progress=fitted)
+    except ValueError as exc:  # too little voiced speech, too low a sample rate
+        raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
     converted = convert(_join(source), fit.params)
     try:
         voiceprints.store(clone.id, voiceprints.embed(converted), {
