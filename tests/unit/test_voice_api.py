@@ -355,3 +355,25 @@ def test_upload_limit_holds_while_the_body_streams(make_client: Any) -> None:
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     nothing_stored(_services(client))
+
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"language": "not a language!"}, "VALIDATION_ERROR"),
+    ({"name": "x" * 300}, "VALIDATION_ERROR"),
+    ({"transcript": "y" * 6000}, "VALIDATION_ERROR"),
+])
+def test_bad_form_fields_are_refused_and_leave_nothing(make_client: Any, fields: dict[str, str],
+                                                       code: str) -> None:
+    client = make_client(run_jobs=False)
+    headers = register_and_login(client, "fields@example.com")
+    response = upload(client, headers, MALE, **fields)
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["error"]["code"] == code
+    nothing_stored(_services(client))
+
+
+def test_upload_without_a_file_is_refused(client: TestClient) -> None:
+    headers = register_and_login(client, "nofile@example.com")
+    response = client.post("/api/v1/voice/samples", headers=headers, data={"name": "No file"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxify.api.envelope import envelope
@@ -51,7 +52,9 @@ async def _voxify_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    # A RequestValidationError from FastAPI's parsing, or a pydantic ValidationError from a
+    # schema a route builds itself (form fields): both are the caller's bad input.
+    assert isinstance(exc, RequestValidationError | ValidationError)
     details = [
         {
             "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
@@ -79,5 +82,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error class to the envelope (Starlette looks handlers up by class MRO)."""
     app.add_exception_handler(VoxifyError, _voxify_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

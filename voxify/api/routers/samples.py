@@ -13,6 +13,7 @@ from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 from voxify.jobs import repository as jobs_repository
 from voxify.jobs.recovery import launch_job
+from voxify.jobs.schemas import LANGUAGE_PATTERN
 from voxify.voices import repository, samples
 from voxify.voices.clones import ESTIMATED_TRAINING_S, create_clone
 from voxify.voices.schemas import (
@@ -33,7 +34,7 @@ def upload_sample(
     file: Annotated[UploadFile, File(description="WAV, MP3, FLAC or OGG recording")],
     name: Annotated[str | None, Form(max_length=255)] = None,
     description: Annotated[str | None, Form(max_length=2000)] = None,
-    language: Annotated[str, Form(max_length=16)] = "en-US",
+    language: Annotated[str, Form(max_length=16, pattern=LANGUAGE_PATTERN)] = "en-US",
     transcript: Annotated[str | None, Form(max_length=5000)] = None,
 ) -> JSONResponse:
     """Validate a recording and store it; processing is a separate step (``/process``)."""
@@ -123,7 +124,7 @@ def train_from_sample(sample_id: str, user: CurrentUser, services: ServicesDep,
         sample = samples.get_sample(session=session, user=user, sample_id=sample_id)
         clone, job = create_clone(session=session, settings=services.settings, user=user,
                                   data=CloneCreate(sample_ids=[sample.id],
-                                                   name=data.name or f"{sample.name} clone",
+                                                   name=(data.name or f"{sample.name} clone")[:255],
                                                    description=data.description,
                                                    config=data.config))
         body = {
