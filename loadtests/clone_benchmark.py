@@ -235,7 +235,7 @@ def report(data: dict[str, Any]) -> str:
     rows = data["speakers"]
     lines = [
         f"{'recording':<28} {'preset':>6} {'clone':>6} {'held-out':>13} {'fit':>6} "
-        f"{'RTF preset/clone':>17} {'voiced':>6} {'F0 clone/ref':>12} {'flat lo/hi':>11} "
+        f"{'RTF preset/clone':>17} {'voiced':>6} {'F0 clone/ref':>12} {'flat lo/hi (ref)':>23} "
         f"{'clip':>5} {'train':>6}",
     ]
     for r in rows:
@@ -248,6 +248,7 @@ def report(data: dict[str, Any]) -> str:
             f"{r['rtf_preset']:>8.3f}/{r['rtf_clone']:<8.3f} {clean['voiced']:>6.2f} "
             f"{clean['median_f0_hz']:>6.0f}/{r['reference']['median_f0_hz']:<5.0f} "
             f"{clean['flatness_low']:>5.3f}/{clean['flatness_high']:<5.3f} "
+            f"({r['reference']['flatness_low']:.3f}/{r['reference']['flatness_high']:.3f}) "
             f"{clean['clipped']:>5.3f} {r['train_s']:>5.0f}s")
     mean_preset = float(np.mean([r["preset_similarity"] for r in rows]))
     mean_clone = float(np.mean([r["clone_similarity"] for r in rows]))
