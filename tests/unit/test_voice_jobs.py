@@ -8,7 +8,15 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from tests.unit.conftest import register_and_login
-from tests.unit.test_voice_api import MALE, _services, nothing_stored, process, upload, wait_for
+from tests.unit.test_voice_api import (
+    MALE,
+    _services,
+    mark_ready,
+    nothing_stored,
+    process,
+    upload,
+    wait_for,
+)
 from voxify.api.context import Services
 from voxify.db.models import Job, User, VoiceClone, VoiceSample
 from voxify.db.session import session_scope
@@ -60,10 +68,7 @@ def test_interrupted_training_is_requeued_and_the_clone_shows_it(make_client: An
     headers = register_and_login(client, "requeue@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
     services = _services(client)
-    with session_scope(services.sessions) as session:
-        row = session.get(VoiceSample, sample_id)
-        assert row is not None
-        row.status = "ready"
+    mark_ready(services, sample_id)
     clone = client.post("/api/v1/voice/clones", headers=headers,
                         json={"sample_ids": [sample_id], "name": "Requeued"}).json()["data"]
     with session_scope(services.sessions) as session:

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
 from voxify.api.envelope import respond
-from voxify.db.models import User
+from voxify.db.models import User, VoiceClone
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 from voxify.jobs.recovery import launch_job
 from voxify.voices import clones, repository
+from voxify.voices.purge import purge
 from voxify.voices.schemas import CLONE_STATUSES, CloneCreate, ClonePublic
 
 router = APIRouter(prefix="/api/v1/voice/clones", tags=["voice clones"])
@@ -39,9 +40,7 @@ def list_clones(user: CurrentUser, services: ServicesDep, page: PageDep,
     with session_scope(services.sessions) as session:
         rows, total = repository.list_clones(session=session, owner_id=user.id, status=status,
                                              limit=page.limit, offset=page.offset)
-        selected = _selected(session, user)
-        data = [ClonePublic.of(row, job=clones.clone_job(session=session, clone=row),
-                               selected_id=selected) for row in rows]
+        data = [_public(session, user, row) for row in rows]
     return respond(data, meta={"pagination": page.pagination(total)})
 
 
@@ -49,9 +48,8 @@ def list_clones(user: CurrentUser, services: ServicesDep, page: PageDep,
 def get_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """One clone with its training progress and samples."""
     with session_scope(services.sessions) as session:
-        clone = clones.get_clone(session=session, user=user, clone_id=clone_id)
-        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
-                                selected_id=_selected(session, user))
+        public = _public(session, user,
+                         clones.get_clone(session=session, user=user, clone_id=clone_id))
     return respond(public)
 
 
@@ -60,9 +58,8 @@ def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSO
     """Delete a clone, its stored artefacts and its embedding."""
     with session_scope(services.sessions) as session:
         keys = clones.delete_clone(session=session, user=user, clone_id=clone_id)
-    for key in keys:
-        services.blobs.delete(key)
-    services.voiceprints.delete([clone_id])
+    purge(blobs=services.blobs, voiceprints=services.voiceprints, blob_keys=keys,
+          vector_ids=[clone_id])
     return respond({"clone_id": clone_id, "deleted": True},
                    message="Voice clone deleted successfully")
 
@@ -71,9 +68,8 @@ def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSO
 def cancel_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Stop a pending or training clone."""
     with session_scope(services.sessions) as session:
-        clone = clones.cancel_clone(session=session, user=user, clone_id=clone_id)
-        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
-                                selected_id=_selected(session, user))
+        public = _public(session, user,
+                         clones.cancel_clone(session=session, user=user, clone_id=clone_id))
     return respond(public, message="Voice clone training cancelled")
 
 
@@ -81,13 +77,13 @@ def cancel_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSO
 def select_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Make this clone the voice used when a synthesis request names none."""
     with session_scope(services.sessions) as session:
-        clone = clones.select_clone(session=session, user=user, clone_id=clone_id)
-        public = ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
-                                selected_id=clone.id)
+        public = _public(session, user,
+                         clones.select_clone(session=session, user=user, clone_id=clone_id))
     return respond(public, message="Voice clone selected as the active voice")
 
 
-def _selected(session: Session, user: User) -> str | None:
+def _public(session: Session, user: User, clone: VoiceClone) -> ClonePublic:
     # The request's user row was read in another transaction; a select may have moved on.
     row = session.get(User, user.id)
-    return row.selected_voice_id if row else None
+    return ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
+                          selected_id=row.selected_voice_id if row else None)

@@ -16,6 +16,7 @@ from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import LANGUAGE_PATTERN
 from voxify.voices import repository, samples
 from voxify.voices.clones import ESTIMATED_TRAINING_S, create_clone
+from voxify.voices.purge import purge
 from voxify.voices.schemas import (
     SAMPLE_STATUSES,
     CloneCreate,
@@ -90,9 +91,8 @@ def delete_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> J
     """Delete a sample: its row, its blobs and its embedding."""
     with session_scope(services.sessions) as session:
         keys = samples.delete_sample(session=session, user=user, sample_id=sample_id)
-    for key in keys:
-        services.blobs.delete(key)
-    services.voiceprints.delete([sample_id])
+    purge(blobs=services.blobs, voiceprints=services.voiceprints, blob_keys=keys,
+          vector_ids=[sample_id])
     return respond({"sample_id": sample_id, "deleted": True},
                    message="Voice sample deleted successfully")
 
