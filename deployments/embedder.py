@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from ray import serve
 from ray.serve.handle import DeploymentHandle
-from voxify.embeddings.encoder import SpeakerEncoder
-from voxify.embeddings.index import Neighbour, open_index
 
 from voxify.config import Settings
+from voxify.embeddings.encoder import SpeakerEncoder
+from voxify.embeddings.index import Neighbour, open_index
 from voxify.embeddings.service import LocalVoiceprints
 from voxify.engines.base import Audio
 from voxify.ports import Metadata
