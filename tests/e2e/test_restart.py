@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import FIXTURES
 from tests.integration.conftest import PASSWORD, free_port
 from tests.speech import assert_real_speech
 
+SAMPLE = FIXTURES / "speech" / "librivox_male_0870.wav"
 LONG_TEXT = " ".join(
     f"Paragraph {i} keeps the synthesizer busy for a while, so that the service can be "
     f"stopped halfway through this job." for i in range(40)
@@ -103,6 +105,15 @@ def test_restart_mid_job_recovers_everything(
                 != "completed":
             assert time.monotonic() < deadline
             time.sleep(0.3)
+        sample = http.post("/api/v1/voice/samples", headers=auth, data={"name": "Kept"},
+                           files={"file": ("kept.wav", SAMPLE.read_bytes(), "audio/wav")})
+        sample_id = sample.json()["data"]["sample_id"]
+        http.post(f"/api/v1/voice/samples/{sample_id}/process", headers=auth)
+        deadline = time.monotonic() + 120
+        while http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"][
+                "status"] != "ready":
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
         long_job = http.post("/api/v1/job", headers=auth,
                              json={"text_content": LONG_TEXT}).json()["data"]
         deadline = time.monotonic() + 60
@@ -129,6 +140,11 @@ def test_restart_mid_job_recovers_everything(
         # the old token is still valid too: the secret is configuration, not process state
         assert http.get("/api/v1/job", headers={"Authorization": f"Bearer "
                                                 f"{token['access_token']}"}).status_code == 200
+        kept = http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"]
+        assert kept["status"] == "ready" and kept["quality_score"] > 5  # the sample survived
+        similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth)
+        assert similar.status_code == 200, similar.text  # so did its vector (embedded Chroma)
+        assert similar.json()["data"][0]["voice_model_id"] == "default_voice_001"
         before = http.get(f"/api/v1/files/audio/{done['id']}", headers=auth)
         assert before.status_code == 200  # the file survived
         assert_real_speech(before.content, words=4)
