@@ -26,7 +26,8 @@ def clone_voice(clone: VoiceClone) -> Voice:
         name=clone.name,
         type="custom",
         engine="piper",
-        language=clone.language,
+        # A CPU clone speaks what the Piper voice speaks, whatever its samples' language.
+        language=PIPER_LANGUAGES[0],
         languages=PIPER_LANGUAGES,
         description=clone.description or "Personal voice clone created from user samples",
         tags=("custom", "personal"),
@@ -36,6 +37,7 @@ def clone_voice(clone: VoiceClone) -> Voice:
         extra={
             "clone_id": clone.id,
             "status": clone.status,
+            "samples_language": clone.language,
             "speaker_similarity": clone.similarity,
             "baseline_similarity": clone.baseline_similarity,
             "method": CPU_CLONE_NOTE,
