@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from ray import serve
@@ -12,26 +13,32 @@ from ray.serve.handle import DeploymentHandle
 from voxify.config import Settings
 from voxify.engines.base import Audio
 from voxify.engines.piper import PiperEngine
-from voxify.engines.render import SynthesisRequest, render, render_batch
+from voxify.engines.pool import EngineSet, open_xtts
+from voxify.engines.render import SynthesisRequest
 from voxify.errors import Unavailable
+from voxify.storage import open_blob_store
 
 SYNTHESIS_TIMEOUT_S = 600.0
 
 
 @serve.deployment
 class Synthesizer:
-    """Piper on CPU. Batch size and wait come from serve_config.yaml (user_config)."""
+    """Piper on CPU, plus XTTS where configured. Batching knobs come from serve_config.yaml."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
-        self._engine = PiperEngine(settings.piper_model_path)
+        blobs = open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
+                                s3_region=settings.s3_region)
+        self._engines = EngineSet(PiperEngine(settings.piper_model_path), open_xtts(settings),
+                                  blobs)
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
         threads = int(user_config.get("intra_op_threads", 0))
         if threads != self._threads:  # a new thread count needs a new ONNX session
-            self._engine = PiperEngine(self._settings.piper_model_path, intra_op_threads=threads)
+            self._engines.piper = PiperEngine(self._settings.piper_model_path,
+                                              intra_op_threads=threads)
             self._threads = threads
         batch_size = int(user_config.get("max_batch_size", 1))
         wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
@@ -45,17 +52,19 @@ class Synthesizer:
         return await asyncio.to_thread(self._render, requests)
 
     def _render(self, requests: list[SynthesisRequest]) -> list[Audio]:
-        if len(requests) == 1:
-            return [render(self._engine, requests[0])]
-        return render_batch(self._engine, requests)
+        return self._engines.render_many(requests)
 
     async def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request (grouped with concurrent ones when batching is on)."""
         result: Audio = await self._batch(request)
         return result
 
+    async def conditioning_latents(self, audios: list[Audio]) -> bytes | None:
+        """A voice's XTTS latents, or None when this replica runs no XTTS."""
+        return await asyncio.to_thread(self._engines.conditioning_latents, audios)
+
     def check(self) -> str:
-        """Ready once the engine is loaded."""
+        """Ready once the engines are loaded."""
         return "ok"
 
 
@@ -73,6 +82,12 @@ class RaySynthesis:
             )
         except BackPressureError as exc:
             raise Unavailable("All synthesizer replicas are busy; retry shortly") from exc
+        return result
+
+    def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
+        """A voice's XTTS latents computed on a replica, or None without XTTS."""
+        result: bytes | None = self._handle.conditioning_latents.remote(list(audios)).result(
+            timeout_s=SYNTHESIS_TIMEOUT_S)
         return result
 
     def check(self) -> str:

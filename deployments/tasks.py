@@ -22,12 +22,14 @@ def run_job(settings: Settings, job_id: str, synthesizer: DeploymentHandle,
 
     engine = make_engine(settings.database_url)
     try:
+        synthesis = RaySynthesis(synthesizer)
         runner = build_runner(
             sessions=make_session_factory(engine),
             blobs=open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
                                   s3_region=settings.s3_region),
-            synthesize=RaySynthesis(synthesizer).synthesize,
+            synthesize=synthesis.synthesize,
             voiceprints=RayVoiceprints(embedder),
+            conditioning_latents=synthesis.conditioning_latents,
             heartbeat_s=settings.job_heartbeat_s,
         )
         return runner.run(job_id, runner_id)

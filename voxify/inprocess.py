@@ -7,26 +7,33 @@ Ray-backed ones.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from voxify.engines.base import Audio, Engine
-from voxify.engines.render import SynthesisRequest, render
+from voxify.engines.base import Audio
+from voxify.engines.pool import EngineSet
+from voxify.engines.render import SynthesisRequest
 from voxify.jobs.runner import JobRunner
 
 RUNNER_PREFIX = "inprocess"
 
 
 class EngineSynthesis:
-    """Synthesis on an engine in this process; one render at a time (engines hold state)."""
+    """Synthesis on engines in this process; one render at a time (engines hold state)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, engines: EngineSet) -> None:
+        self._engines = engines
         self._lock = threading.Lock()
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request."""
         with self._lock:
-            return render(self._engine, request)
+            return self._engines.render(request)
+
+    def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
+        """XTTS latents of a voice, or None where XTTS does not run."""
+        with self._lock:
+            return self._engines.conditioning_latents(audios)
 
     def check(self) -> str:
         """Always ready once constructed: the engine is loaded."""

@@ -21,6 +21,10 @@ class Synthesis(Protocol):
 
     def synthesize(self, request: SynthesisRequest) -> Audio: ...
 
+    def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
+        """A voice's XTTS conditioning latents, or None where the pool runs no XTTS."""
+        ...
+
     def check(self) -> str:
         """'ok', or a reason the synthesizer is not ready."""
         ...

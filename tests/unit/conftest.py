@@ -18,6 +18,7 @@ from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.embeddings.index import open_index
 from voxify.embeddings.service import LocalVoiceprints
 from voxify.engines.piper import PiperEngine
+from voxify.engines.pool import EngineSet, open_xtts
 from voxify.inprocess import EngineSynthesis, ThreadLauncher
 from voxify.jobs.handlers import build_runner
 from voxify.storage import open_blob_store
@@ -63,12 +64,14 @@ def make_services(
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         blobs = open_blob_store(settings.blob_url)
-        synthesis = EngineSynthesis(piper)
+        synthesis = EngineSynthesis(EngineSet(piper, open_xtts(settings), blobs))
         voiceprints = LocalVoiceprints(speaker_encoder,
                                        open_index(settings.vector_url, data_dir=settings.data_dir))
         launcher = ThreadLauncher(build_runner(sessions=sessions, blobs=blobs,
                                                synthesize=synthesis.synthesize,
-                                               voiceprints=voiceprints, heartbeat_s=0.2))
+                                               voiceprints=voiceprints,
+                                               conditioning_latents=synthesis.conditioning_latents,
+                                               heartbeat_s=0.2))
         services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
                             synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher(),
                             voiceprints=voiceprints)

@@ -23,6 +23,7 @@ class SynthesisRequest:
     volume: float = 1.0
     sample_rate: int | None = None  # None: the engine's native rate
     conversion: dict[str, Any] | None = None  # a CPU clone's ConversionParams, as stored
+    latents_key: str | None = None  # a clone's XTTS conditioning latents in the blob store
 
 
 def render(engine: Engine, request: SynthesisRequest) -> Audio:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from voxify.jobs.runner import Handler, JobRunner, Synthesize
+from voxify.jobs.runner import Handler, JobRunner, Latents, Synthesize
 from voxify.jobs.synthesis import run_synthesis
 from voxify.ports import Voiceprints
 from voxify.storage import BlobStore
@@ -20,8 +20,10 @@ HANDLERS: dict[str, Handler] = {
 
 def build_runner(
     *, sessions: sessionmaker[Session], blobs: BlobStore, synthesize: Synthesize,
-    voiceprints: Voiceprints | None, heartbeat_s: float = 2.0,
+    voiceprints: Voiceprints | None, conditioning_latents: Latents | None = None,
+    heartbeat_s: float = 2.0,
 ) -> JobRunner:
     """A JobRunner that runs every job type."""
     return JobRunner(sessions=sessions, blobs=blobs, synthesize=synthesize, handlers=HANDLERS,
-                     voiceprints=voiceprints, heartbeat_s=heartbeat_s)
+                     voiceprints=voiceprints, conditioning_latents=conditioning_latents,
+                     heartbeat_s=heartbeat_s)

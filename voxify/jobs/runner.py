@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -22,6 +22,7 @@ from voxify.storage import BlobStore
 log = logging.getLogger(__name__)
 
 Synthesize = Callable[[SynthesisRequest], Audio]
+Latents = Callable[[Sequence[Audio]], bytes | None]
 FAILED_MESSAGES = {
     "synthesis": "Synthesis failed",
     "sample_processing": "Sample processing failed",
@@ -42,6 +43,7 @@ class JobRunner:
     synthesize: Synthesize
     handlers: Mapping[str, Handler]
     voiceprints: Voiceprints | None = None
+    conditioning_latents: Latents | None = None  # XTTS latents, where the pool runs XTTS
     heartbeat_s: float = 2.0
     chunk_chars: int = 400
 

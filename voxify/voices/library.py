@@ -44,6 +44,7 @@ class Voice:
     created_at: datetime = PRESETS_CREATED_AT
     extra: dict[str, Any] = field(default_factory=dict)  # shown in the API as they are
     conversion: dict[str, Any] | None = None  # a CPU clone's conversion parameters
+    latents_key: str | None = None  # an XTTS clone's conditioning latents (blob key)
 
     def supports_language(self, language: str) -> bool:
         """True when the voice speaks ``language`` (matching on the primary subtag)."""

@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from voxify.db.models import User, VoiceClone
+from voxify.engines.languages import XTTS_LANGUAGES
 from voxify.engines.render import SynthesisRequest
 from voxify.errors import InvalidParameter, InvalidState, NotFound
 from voxify.voices import repository
 from voxify.voices.library import DEFAULT_VOICE, PIPER_LANGUAGES, Voice, get_voice
 
 CLONE_PREFIX = "vc_"
+XTTS_CLONE_NOTE = "XTTS v2 zero-shot clone from the samples' conditioning latents"
 CPU_CLONE_NOTE = (
     "CPU clone: Piper speech converted toward the samples' speaker with the WORLD vocoder "
     "(F0 statistics, spectral envelope warp and equalisation) - an approximation"
@@ -20,15 +22,20 @@ CPU_CLONE_NOTE = (
 
 
 def clone_voice(clone: VoiceClone) -> Voice:
-    """A clone as a library voice (type ``custom``), visible to its owner only."""
+    """A clone as a library voice (type ``custom``), visible to its owner only.
+
+    A clone trained where XTTS runs speaks with XTTS (its latents) and XTTS's languages; the
+    CPU conversion stays with it for replicas without XTTS.
+    """
+    xtts = clone.latents_blob_key is not None
     return Voice(
         voice_model_id=clone.id,
         name=clone.name,
         type="custom",
-        engine="piper",
+        engine="xtts" if xtts else "piper",
         # A CPU clone speaks what the Piper voice speaks, whatever its samples' language.
-        language=PIPER_LANGUAGES[0],
-        languages=PIPER_LANGUAGES,
+        language=clone.language if xtts else PIPER_LANGUAGES[0],
+        languages=tuple(XTTS_LANGUAGES.values()) if xtts else PIPER_LANGUAGES,
         description=clone.description or "Personal voice clone created from user samples",
         tags=("custom", "personal"),
         owner_id=clone.user_id,
@@ -40,9 +47,10 @@ def clone_voice(clone: VoiceClone) -> Voice:
             "samples_language": clone.language,
             "speaker_similarity": clone.similarity,
             "baseline_similarity": clone.baseline_similarity,
-            "method": CPU_CLONE_NOTE,
+            "method": XTTS_CLONE_NOTE if xtts else CPU_CLONE_NOTE,
         },
         conversion=clone.conversion,
+        latents_key=clone.latents_blob_key,
     )
 
 
@@ -75,4 +83,5 @@ def synthesis_request(
 ) -> SynthesisRequest:
     """What a synthesizer replica needs to speak ``text`` in ``voice``."""
     return SynthesisRequest(text=text, voice_id=voice.voice_model_id, language=language,
-                            conversion=voice.conversion, **options)
+                            conversion=voice.conversion, latents_key=voice.latents_key,
+                            **options)

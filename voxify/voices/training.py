@@ -1,4 +1,5 @@
-"""The clone_training job: fit a CPU clone's conversion to its samples, by speaker similarity."""
+"""The clone_training job: fit a CPU clone's conversion to its samples, by speaker similarity,
+and compute XTTS conditioning latents where the synthesizer pool runs XTTS."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from voxify.errors import InvalidAudio, InvalidState
 from voxify.jobs.runner import JobContext
 from voxify.ports import Voiceprints
 from voxify.voices import repository
+from voxify.voices.clones import latents_key
 from voxify.voices.library import CALIBRATION_TEXTS
 
 
@@ -54,7 +56,14 @@ def train_clone(context: JobContext, job: Job) -> None:
     except ValueError as exc:  # too little voiced speech, too low a sample rate
         raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
     converted = convert(_join(source), fit.params)
+    latents = None
+    if runner.conditioning_latents is not None:
+        context.progress(92.0, "Computing XTTS conditioning latents")
+        latents = runner.conditioning_latents(targets)
+    key = latents_key(clone.user_id, clone.id)
     try:
+        if latents is not None:
+            runner.blobs.put(key, latents, "application/octet-stream")
         voiceprints.store(clone.id, voiceprints.embed(converted), {
             "owner_id": clone.user_id, "kind": "clone", "voice_model_id": clone.id,
             "name": clone.name, "language": clone.language,
@@ -67,7 +76,8 @@ def train_clone(context: JobContext, job: Job) -> None:
             row.conversion = fit.params.to_dict()
             row.similarity = fit.similarity
             row.baseline_similarity = fit.baseline_similarity
-            row.engine = "piper"
+            row.engine = "piper" if latents is None else "xtts"
+            row.latents_blob_key = None if latents is None else key
             row.trained_at = utcnow()
 
         context.complete(
@@ -76,6 +86,7 @@ def train_clone(context: JobContext, job: Job) -> None:
         )
     except BaseException:
         voiceprints.delete([clone.id])
+        runner.blobs.delete(key)
         raise
 
 
