@@ -28,14 +28,17 @@ class EngineSet:
         self.xtts = xtts
         self._blobs = blobs
         self._latents: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the latents cache
+        # A replica renders from one thread, but computes latents for clone jobs from another.
+        self._xtts_lock = threading.Lock()
 
     def render(self, request: SynthesisRequest) -> Audio:
         """Render one request with the best engine this process has for its voice."""
         if request.latents_key is not None and self.xtts is not None:
-            audio = self.xtts.synthesize(request.text, language=request.language,
-                                         latents=self._load_latents(request.latents_key),
-                                         speed=request.speed)
+            latents = self._load_latents(request.latents_key)
+            with self._xtts_lock:
+                audio = self.xtts.synthesize(request.text, language=request.language,
+                                             latents=latents, speed=request.speed)
             return apply_effects(audio, pitch=request.pitch, volume=request.volume,
                                  sample_rate=request.sample_rate or audio.sample_rate)
         return render(self.piper, request)
@@ -48,7 +51,10 @@ class EngineSet:
 
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         """XTTS latents of a voice, or None where XTTS does not run."""
-        return None if self.xtts is None else self.xtts.conditioning_latents(audios)
+        if self.xtts is None:
+            return None
+        with self._xtts_lock:
+            return self.xtts.conditioning_latents(audios)
 
     def _is_plain(self, request: SynthesisRequest) -> bool:
         return request.conversion is None and (request.latents_key is None or self.xtts is None)
