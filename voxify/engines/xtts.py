@@ -23,19 +23,18 @@ from voxify.text import split_chunks
 
 SAMPLE_RATE = 24000
 CONDITIONING_RATE = 22050  # what XTTS's GPT conditioning encoder expects
-LANGUAGES = XTTS_LANGUAGES
 CLIP_GAP_S = 0.25  # silence between a clone's samples when they are conditioned on together
 
 
 def xtts_language(language: str) -> str:
     """The XTTS code for a language tag (``en-GB`` -> ``en``, ``zh-CN`` -> ``zh-cn``)."""
     tag = language.lower()
-    if tag in LANGUAGES:
+    if tag in XTTS_LANGUAGES:
         return tag
     primary = tag.split("-")[0]
     if primary == "zh":
         return "zh-cn"
-    if primary in LANGUAGES:
+    if primary in XTTS_LANGUAGES:
         return primary
     raise ValueError(f"XTTS does not speak '{language}'")
 
@@ -45,7 +44,7 @@ class XttsEngine:
 
     name = "xtts"
     sample_rate = SAMPLE_RATE
-    languages = tuple(LANGUAGES.values())
+    languages = tuple(XTTS_LANGUAGES.values())
 
     def __init__(self, model_dir: Path, *, max_new_tokens: int | None = None,
                  device: str | None = None) -> None:

@@ -3,12 +3,10 @@ and compute XTTS conditioning latents where the synthesizer pool runs XTTS."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-import soundfile as sf
 from sqlalchemy.orm import Session
 
+from voxify.audio.analysis import decode
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
 from voxify.db.session import session_scope
 from voxify.embeddings.encoder import cosine
@@ -40,7 +38,7 @@ def train_clone(context: JobContext, job: Job) -> None:
     if not samples:
         raise InvalidState("None of the clone's samples is ready any more (deleted?)")
     context.progress(8.0, f"Loading {len(samples)} processed sample(s)")
-    targets = [_load(runner.blobs.get(s.processed_blob_key or "")) for s in samples]
+    targets = [decode(runner.blobs.get(s.processed_blob_key or "")) for s in samples]
     reference = _reference(voiceprints, samples, targets)
     context.progress(12.0, "Rendering calibration speech with the base voice")
     source = [runner.synthesize(SynthesisRequest(text=text)) for text in CALIBRATION_TEXTS]
@@ -100,11 +98,6 @@ def _reference(voiceprints: Voiceprints, samples: list[VoiceSample],
         weights.append(sample.processed_duration or audio.duration)
     mean = np.average(np.stack(vectors), axis=0, weights=weights)
     return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
-
-
-def _load(data: bytes) -> Audio:
-    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
-    return Audio(np.asarray(samples, dtype=np.float32), int(rate))
 
 
 def _join(pieces: list[Audio]) -> Audio:

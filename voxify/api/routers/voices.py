@@ -33,11 +33,9 @@ def list_models(
     voice."""
     with session_scope(services.sessions) as session:
         if similar_to:
-            if not similar_to.startswith(("vs_", "vc_")):  # a preset: index presets first
-                ensure_preset_vectors(services.voiceprints, services.synthesis)
+            ensure_preset_vectors(services.voiceprints, services.synthesis)
             vector = query_vector(session=session, voiceprints=services.voiceprints, user=user,
                                   reference_id=similar_to)
-            ensure_preset_vectors(services.voiceprints, services.synthesis)
             ranked = similar_voices(session=session, voiceprints=services.voiceprints, user=user,
                                     vector=vector, exclude=similar_to,
                                     limit=page.offset + page.limit)
