@@ -1,4 +1,4 @@
-"""build_app: the serving graph Ingress -> Synthesizer + Embedder, migrations applied first."""
+"""build_app: the serving graph Ingress -> Synthesizer pools + Embedder, migrations first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ray.serve import Application
 from deployments.embedder import Embedder
 from deployments.ingress import Ingress
 from deployments.synthesizer import Synthesizer
-from voxify.config import Settings
+from voxify.config import XTTS_POOL, Settings
 from voxify.db.migrate import upgrade
 
 
@@ -18,7 +18,12 @@ def build_app(args: dict[str, Any]) -> Application:
     settings = Settings(**(args or {}))
     upgrade(settings.database_url)
     # @serve.deployment turns the classes into Deployments; their type hints keep the class type.
-    synthesizer = Synthesizer.bind(settings)  # type: ignore[attr-defined]
+    synthesizer = Synthesizer.bind(settings, "piper")  # type: ignore[attr-defined]
+    xtts = None
+    if settings.xtts_model_dir is not None:  # the GPU pool exists only where XTTS is configured
+        xtts = Synthesizer.options(name=XTTS_POOL).bind(  # type: ignore[attr-defined]
+            settings, "xtts")
     embedder = Embedder.bind(settings)  # type: ignore[attr-defined]
-    app: Application = Ingress.bind(settings, synthesizer, embedder)  # type: ignore[attr-defined]
+    app: Application = Ingress.bind(  # type: ignore[attr-defined]
+        settings, synthesizer, embedder, xtts)
     return app

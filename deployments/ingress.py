@@ -27,11 +27,12 @@ class Ingress:
 
     # Serve awaits an async constructor; mypy insists __init__ returns None.
     async def __init__(  # type: ignore[misc]
-        self, settings: Settings, synthesizer: DeploymentHandle, embedder: DeploymentHandle
+        self, settings: Settings, synthesizer: DeploymentHandle, embedder: DeploymentHandle,
+        xtts: DeploymentHandle | None = None,
     ) -> None:
-        launcher = RayJobLauncher(settings, synthesizer, embedder)
+        launcher = RayJobLauncher(settings, synthesizer, embedder, xtts)
         self._services = build_services(
-            settings, synthesis=RaySynthesis(synthesizer), launcher=launcher,
+            settings, synthesis=RaySynthesis(synthesizer, xtts), launcher=launcher,
             voiceprints=RayVoiceprints(embedder),
         )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())

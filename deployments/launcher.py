@@ -17,17 +17,18 @@ class RayJobLauncher:
     """Runs each job as a Ray task that calls the Synthesizer pool and the Embedder."""
 
     def __init__(self, settings: Settings, synthesizer: DeploymentHandle,
-                 embedder: DeploymentHandle) -> None:
+                 embedder: DeploymentHandle, xtts: DeploymentHandle | None = None) -> None:
         self._settings = settings
         self._synthesizer = synthesizer
         self._embedder = embedder
+        self._xtts = xtts
         self._alive_nodes: set[str] = set()
         self._alive_checked = 0.0
 
     def launch(self, job_id: str) -> None:
         """Start the job's task; its result is the row in the database, not the ObjectRef."""
         run_job.options(num_cpus=self._settings.job_task_num_cpus).remote(
-            self._settings, job_id, self._synthesizer, self._embedder
+            self._settings, job_id, self._synthesizer, self._embedder, self._xtts
         )
 
     def is_runner_alive(self, runner_id: str) -> bool:

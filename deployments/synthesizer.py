@@ -1,42 +1,53 @@
-"""Synthesizer: a replica pool around one engine, grouping concurrent requests with @serve.batch."""
+"""Synthesizer pools: Piper on CPU replicas, XTTS on GPU replicas; @serve.batch and streaming."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from ray import serve
 from ray.serve.exceptions import BackPressureError
-from ray.serve.handle import DeploymentHandle
+from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
+from voxify.aio import iterate_in_thread
 from voxify.config import Settings
 from voxify.engines.base import Audio
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import EngineSet, open_xtts
+from voxify.engines.pool import Chunk, EngineSet, open_xtts
 from voxify.engines.render import SynthesisRequest
-from voxify.errors import Unavailable
+from voxify.errors import EngineUnavailable, Unavailable
 from voxify.storage import open_blob_store
 
 SYNTHESIS_TIMEOUT_S = 600.0
+BUSY = "All {} synthesizer replicas are busy; retry shortly"
 
 
 @serve.deployment
 class Synthesizer:
-    """Piper on CPU, plus XTTS where configured. Batching knobs come from serve_config.yaml."""
+    """One engine per pool: ``piper`` (CPU) or ``xtts`` (GPU where there is one).
 
-    def __init__(self, settings: Settings) -> None:
+    Batching and threading knobs come from serve_config.yaml (user_config).
+    """
+
+    def __init__(self, settings: Settings, engine: str = "piper") -> None:
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
         blobs = open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
                                 s3_region=settings.s3_region)
-        self._engines = EngineSet(PiperEngine(settings.piper_model_path), open_xtts(settings),
-                                  blobs)
+        if engine == "xtts":
+            xtts = open_xtts(settings)
+            if xtts is None:
+                raise ValueError("the XTTS pool needs VOXIFY_XTTS_MODEL_DIR")
+            self._engines = EngineSet(None, xtts, blobs)
+        else:
+            self._engines = EngineSet(PiperEngine(settings.piper_model_path), None, blobs)
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
         threads = int(user_config.get("intra_op_threads", 0))
-        if threads != self._threads:  # a new thread count needs a new ONNX session
+        if self._engines.piper is not None and threads != self._threads:
+            # A new thread count needs a new ONNX session.
             self._engines.piper = PiperEngine(self._settings.piper_model_path,
                                               intra_op_threads=threads)
             self._threads = threads
@@ -48,20 +59,31 @@ class Synthesizer:
 
     @serve.batch(max_batch_size=1, batch_wait_timeout_s=0.0)
     async def _batch(self, requests: list[SynthesisRequest]) -> list[Audio]:
-        # ONNX inference holds the GIL only briefly; a thread keeps the replica's loop free.
-        return await asyncio.to_thread(self._render, requests)
-
-    def _render(self, requests: list[SynthesisRequest]) -> list[Audio]:
-        return self._engines.render_many(requests)
+        # Engines release the GIL while they compute; a thread keeps the replica's loop free.
+        self._engines.stats[f"batch_size_{len(requests)}"] += 1
+        return await asyncio.to_thread(self._engines.render_many, requests)
 
     async def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request (grouped with concurrent ones when batching is on)."""
         result: Audio = await self._batch(request)
         return result
 
+    async def stream(self, request: SynthesisRequest) -> AsyncIterator[Chunk]:
+        """Speech as it is produced; a cancelled request stops the engine after its piece."""
+        async for chunk in iterate_in_thread(self._engines.stream(request)):
+            yield chunk
+
     async def conditioning_latents(self, audios: list[Audio]) -> bytes | None:
         """A voice's XTTS latents, or None when this replica runs no XTTS."""
         return await asyncio.to_thread(self._engines.conditioning_latents, audios)
+
+    def xtts_speakers(self) -> list[str] | None:
+        """The XTTS studio speakers, or None on a Piper replica."""
+        return self._engines.xtts_speakers()
+
+    def stats(self) -> dict[str, int]:
+        """This replica's counters: streams started/finished/stopped, pieces, batch sizes."""
+        return dict(self._engines.stats)
 
     def check(self) -> str:
         """Ready once the engines are loaded."""
@@ -69,28 +91,65 @@ class Synthesizer:
 
 
 class RaySynthesis:
-    """The Synthesis port (voxify.ports) over a Synthesizer handle, from any process."""
+    """The Synthesis port (voxify.ports) over the Piper pool and, if deployed, the XTTS pool."""
 
-    def __init__(self, handle: DeploymentHandle) -> None:
-        self._handle = handle
+    def __init__(self, piper: DeploymentHandle, xtts: DeploymentHandle | None = None) -> None:
+        self._piper = piper
+        self._xtts = xtts
+        self._speakers: list[str] | None = None
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
-        """Render on a Synthesizer replica; an overloaded pool answers Unavailable."""
+        """Render on a replica of the voice's pool; an overloaded pool answers Unavailable."""
+        handle = self._pool(request)
         try:
-            result: Audio = self._handle.synthesize.remote(request).result(
-                timeout_s=SYNTHESIS_TIMEOUT_S
-            )
+            result: Audio = handle.synthesize.remote(request).result(
+                timeout_s=SYNTHESIS_TIMEOUT_S)
         except BackPressureError as exc:
-            raise Unavailable("All synthesizer replicas are busy; retry shortly") from exc
+            raise Unavailable(BUSY.format(request.engine)) from exc
         return result
 
+    async def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
+        """Chunks from a replica as it renders; leaving early cancels the replica's work."""
+        handle = self._pool(request)
+        # With stream=True, remote() returns a generator; the stubs type the union.
+        chunks: DeploymentResponseGenerator[Chunk] = (
+            handle.options(stream=True).stream.remote(request))  # type: ignore[assignment]
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except BackPressureError as exc:
+            raise Unavailable(BUSY.format(request.engine)) from exc
+        finally:
+            chunks.cancel()
+
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
-        """A voice's XTTS latents computed on a replica, or None without XTTS."""
-        result: bytes | None = self._handle.conditioning_latents.remote(list(audios)).result(
+        """A voice's XTTS latents computed on an XTTS replica, or None without XTTS."""
+        if self._xtts is None:
+            return None
+        result: bytes | None = self._xtts.conditioning_latents.remote(list(audios)).result(
             timeout_s=SYNTHESIS_TIMEOUT_S)
         return result
 
+    def xtts_speakers(self) -> list[str] | None:
+        """The XTTS pool's studio speakers (asked once), or None where there is no XTTS pool."""
+        if self._xtts is None:
+            return None
+        if self._speakers is None:
+            self._speakers = self._xtts.xtts_speakers.remote().result(timeout_s=120) or []
+        return self._speakers
+
     def check(self) -> str:
-        """Ask a replica whether it is ready."""
-        result: str = self._handle.check.remote().result(timeout_s=5)
-        return result
+        """Ask a replica of each pool whether it is ready."""
+        for handle in (self._piper, self._xtts):
+            if handle is not None:
+                answer: str = handle.check.remote().result(timeout_s=5)
+                if answer != "ok":
+                    return answer
+        return "ok"
+
+    def _pool(self, request: SynthesisRequest) -> DeploymentHandle:
+        if request.engine != "xtts":
+            return self._piper
+        if self._xtts is None:
+            raise EngineUnavailable()
+        return self._xtts

@@ -1,7 +1,8 @@
-"""A tiny, randomly initialised XTTS v2 checkpoint directory, built locally (no download).
+"""A randomly initialised XTTS v2 checkpoint directory, built locally (no download).
 
-The real architecture in miniature (1 GPT layer, 64 channels; the HiFiGAN decoder and speaker
-encoder keep their fixed sizes): it goes through the real coqui-tts loading, conditioning and
+"tiny" is the real architecture in miniature (1 GPT layer, 64 channels; the HiFiGAN decoder and
+speaker encoder keep their fixed sizes); "full" is XTTS v2's own size (30 layers, 1024 channels,
+16 heads; 1.8 GB, for benchmarks). Both go through the real coqui-tts loading, conditioning and
 inference code, producing noise-like audio.
 """
 
@@ -19,6 +20,7 @@ from TTS.tts.models.xtts import Xtts
 from voxify.engines.languages import XTTS_LANGUAGES
 
 SPEAKERS = ("Studio Speaker A", "Studio Speaker B")
+SIZES = {"tiny": (1, 64, 2), "full": (30, 1024, 16)}  # GPT layers, channels, heads
 
 
 def _vocab(path: Path) -> Tokenizer:
@@ -40,13 +42,31 @@ def _vocab(path: Path) -> Tokenizer:
     return tokenizer
 
 
+def _widen(model: Xtts, dim: int) -> None:
+    """Draw the GPT blocks wider than GPT-2's init (std 0.02), so what the model generates
+    depends on the text and voice in its prefix, as a trained model's does; at 0.02 the output
+    follows only the previous audio token and every text gives the same codes."""
+    with torch.no_grad():
+        for parameter in model.gpt.gpt.h.parameters():
+            if parameter.dim() == 2:
+                parameter.normal_(0.0, 4.0 / dim**0.5)
+            else:
+                parameter.normal_(0.0, 0.5)
+
+
 def build_tiny_xtts(out: Path, *, seed: int = 0) -> Path:
-    """Write model.pth, config.json, vocab.json and speakers_xtts.pth under ``out``."""
+    """Write a tiny model.pth, config.json, vocab.json and speakers_xtts.pth under ``out``."""
+    return build_xtts(out, size="tiny", seed=seed)
+
+
+def build_xtts(out: Path, *, size: str = "tiny", seed: int = 0) -> Path:
+    """Write a "tiny" or "full" size model.pth, config.json, vocab.json, speakers_xtts.pth."""
+    layers, dim, heads = SIZES[size]
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     tokenizer = _vocab(out / "vocab.json")
     args = XttsArgs(
-        gpt_layers=1, gpt_n_model_channels=64, gpt_n_heads=2, gpt_max_audio_tokens=605,
+        gpt_layers=layers, gpt_n_model_channels=dim, gpt_n_heads=heads, gpt_max_audio_tokens=605,
         gpt_max_text_tokens=402, gpt_max_prompt_tokens=70,
         gpt_number_text_tokens=max(tokenizer.get_vocab().values()) + 1,
         gpt_start_text_token=tokenizer.token_to_id("[START]"),
@@ -55,16 +75,17 @@ def build_tiny_xtts(out: Path, *, seed: int = 0) -> Path:
         gpt_num_audio_tokens=1026, gpt_start_audio_token=1024, gpt_stop_audio_token=1025,
         gpt_use_masking_gt_prompt_approach=True, gpt_use_perceiver_resampler=True,
         gpt_code_stride_len=1024, input_sample_rate=22050, output_sample_rate=24000,
-        output_hop_length=256, decoder_input_dim=64, d_vector_dim=512,
+        output_hop_length=256, decoder_input_dim=dim, d_vector_dim=512,
         cond_d_vector_in_each_upsampling_layer=True,
     )
     config = XttsConfig(model_args=args, audio=XttsAudioConfig())
     config.model_args.tokenizer_file = ""  # load_checkpoint reads <dir>/vocab.json
     model = Xtts(config)
+    _widen(model, dim)
     torch.save({"model": model.state_dict()}, out / "model.pth")
     config.save_json(str(out / "config.json"))
     speakers = {
-        name: {"gpt_cond_latent": torch.randn(1, 32, 64),
+        name: {"gpt_cond_latent": torch.randn(1, 32, dim),
                "speaker_embedding": torch.nn.functional.normalize(torch.randn(1, 512, 1), dim=1)}
         for name in SPEAKERS
     }

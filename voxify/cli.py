@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from voxify.config import XTTS_POOL
+
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
 
 
@@ -26,6 +28,10 @@ def _serve(args: argparse.Namespace) -> int:
         # Replicas run in other working directories: hand them an absolute path.
         app_args["data_dir"] = str(Path(data_dir or "data").expanduser().resolve())
         app["args"] = app_args
+        if not (app_args.get("xtts_model_dir") or os.environ.get("VOXIFY_XTTS_MODEL_DIR")):
+            # No XTTS model here: the app has no XTTS pool, so its serving knobs must go too.
+            app["deployments"] = [d for d in app.get("deployments", [])
+                                  if d.get("name") != XTTS_POOL]
     # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
     # process, so nothing would be left to delete a temp file afterwards.
     data_dir = Path(app_args["data_dir"])

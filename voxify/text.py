@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from voxify.errors import InvalidParameter, TextTooLong
 
@@ -68,3 +69,86 @@ def split_chunks(text: str, *, max_chars: int = 400) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+# Where a sentence may be cut for streaming: after a comma, semicolon, colon or dash.
+_CLAUSE_END = re.compile(r"(?<=[,;:\u2013\u2014])\s+|\s+(?=[\u2013\u2014-]\s)")
+_SPEAKABLE = re.compile(r"\w")
+# Words that start a phrase (articles, prepositions, conjunctions): a cut before one of them
+# sounds like a natural pause, a cut after one does not.
+_PHRASE_STARTS = frozenset({
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "about", "into",
+    "over", "after", "before", "under", "and", "or", "but", "so", "because", "that", "which",
+    "who", "when", "while", "if", "as", "than",
+})
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of text rendered on its own while streaming, and how it ends."""
+
+    text: str
+    end: str  # "sentence", "clause" or "word": what the listener hears after it
+
+
+def stream_pieces(text: str, *, first_words: int = 4, max_chars: int = 250) -> list[Piece]:
+    """Split text so the first audio comes quickly and the rest in natural units.
+
+    The opening is the first clause, or its first ``first_words`` words when it is longer: four
+    words render in about 0.1 s on a small CPU, a whole sentence in 0.3-0.5 s. The rest of the
+    first sentence follows in one piece, then whole sentences; a sentence longer than
+    ``max_chars`` is cut at clauses, then words.
+    """
+    pieces: list[Piece] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
+        if not _SPEAKABLE.search(sentence):
+            continue
+        if pieces and len(sentence) <= max_chars:
+            pieces.append(Piece(sentence, "sentence"))
+            continue
+        clauses = [c.strip() for c in _CLAUSE_END.split(sentence) if c.strip()]
+        parts: list[Piece] = []
+        for clause in clauses:
+            words = clause.split()
+            limit = first_words if not pieces and not parts else None
+            for chunk, end in _cut_words(words, limit=limit, max_chars=max_chars):
+                parts.append(Piece(chunk, end))
+        if not pieces and len(parts) > 2:  # after the opening, the rest of the sentence at once
+            rest = " ".join(p.text for p in parts[1:])
+            if len(rest) <= max_chars:
+                parts = [parts[0], Piece(rest, "clause")]
+        parts[-1] = Piece(parts[-1].text, "sentence")
+        pieces.extend(p for p in parts if _SPEAKABLE.search(p.text))
+    return _merge_unspeakable(pieces)
+
+
+def _cut_words(words: list[str], *, limit: int | None,
+               max_chars: int) -> list[tuple[str, str]]:
+    """A clause as chunks: the first ``limit`` words alone (if given), the rest by length."""
+    chunks: list[tuple[str, str]] = []
+    if limit is not None and len(words) > limit:
+        # Cut at a phrase boundary where there is one: before "of", "the", "and", ...
+        starts = [w.lower() in _PHRASE_STARTS for w in words]
+        cut = next((k for k in range(limit, 1, -1) if starts[k] and not starts[k - 1]), limit)
+        chunks.append((" ".join(words[:cut]), "word"))
+        words = words[cut:]
+    current: list[str] = []
+    for word in words:
+        if current and len(" ".join([*current, word])) > max_chars:
+            chunks.append((" ".join(current), "word"))
+            current = []
+        current.append(word)
+    if current:
+        chunks.append((" ".join(current), "clause"))
+    return chunks
+
+
+def _merge_unspeakable(pieces: list[Piece]) -> list[Piece]:
+    """Pieces with no letters or digits (a lone dash) are folded into their neighbour."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if merged and not _SPEAKABLE.search(piece.text):
+            merged[-1] = Piece(f"{merged[-1].text} {piece.text}", piece.end)
+        else:
+            merged.append(piece)
+    return merged

@@ -71,6 +71,7 @@ def make_services(
                                                synthesize=synthesis.synthesize,
                                                voiceprints=voiceprints,
                                                conditioning_latents=synthesis.conditioning_latents,
+                                               xtts_speakers=synthesis.xtts_speakers,
                                                heartbeat_s=0.2))
         services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
                             synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher(),

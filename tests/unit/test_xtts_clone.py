@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from fastapi.testclient import TestClient
 
 from tests.unit.conftest import register_and_login
 from tests.unit.test_voice_api import MALE, _services, nothing_stored, process, upload, wait_for
 from tests.xtts_tiny import SPEAKERS, build_tiny_xtts
+from voxify.api.app import create_app
 from voxify.db.models import VoiceClone
 from voxify.db.session import session_scope
 from voxify.engines.base import Audio
+from voxify.engines.piper import PiperEngine
+from voxify.engines.pool import EngineSet
 from voxify.engines.xtts import XttsEngine, xtts_language
+from voxify.inprocess import EngineSynthesis
 
 TOKENS = 20  # a random model never stops on its own: every generation is capped
 SAMPLES_PER_TOKEN = 1113.6  # XTTS v2 at 24 kHz
@@ -48,7 +54,8 @@ def test_engine_loads_conditions_and_speaks(tiny_xtts: Path) -> None:
         xtts_language("sw-KE")
 
 
-def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: Path) -> None:
+def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: Path,
+                                                  piper: PiperEngine) -> None:
     client = make_client(xtts_model_dir=tiny_xtts, xtts_max_new_tokens=TOKENS)
     headers = register_and_login(client, "xtts@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
@@ -74,7 +81,44 @@ def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: P
     samples, rate = sf.read(io.BytesIO(audio), dtype="float32")
     assert rate == 24000 and len(samples) == round(TOKENS * SAMPLES_PER_TOKEN)
 
+    # The same clone on a deployment without XTTS: shown and spoken as the CPU clone it then is.
+    cpu_only = TestClient(create_app(replace(
+        services, synthesis=EngineSynthesis(EngineSet(piper, None, services.blobs)))))
+    model = cpu_only.get(f"/api/v1/voice/models/{clone_id}", headers=headers).json()["data"]
+    assert model["engine"] == "piper" and model["languages"] == ["en-US"]
+    french = cpu_only.post("/api/v1/tts/synthesize", headers=headers, json={
+        "text": "Bonjour.", "voice_id": clone_id, "language": "fr-FR"})
+    assert french.status_code == 400 and "XTTS" in french.json()["error"]["message"]
+    english = cpu_only.post("/api/v1/tts/synthesize", headers=headers, json={
+        "text": "Hello there.", "voice_id": clone_id})
+    assert english.status_code == 200 and english.json()["data"]["sample_rate"] == 22050
+
     assert client.delete(f"/api/v1/voice/clones/{clone_id}", headers=headers).status_code == 200
     assert not services.blobs.exists(latents_key)
     client.delete(f"/api/v1/voice/samples/{sample_id}", headers=headers)
     nothing_stored(services)
+
+
+def test_studio_speakers_are_presets_with_seed_control(make_client: Any,
+                                                      tiny_xtts: Path) -> None:
+    client = make_client(xtts_model_dir=tiny_xtts, xtts_max_new_tokens=TOKENS)
+    headers = register_and_login(client, "studio@example.com")
+    voices = client.get("/api/v1/voice/models", headers=headers,
+                        params={"type": "preset"}).json()["data"]
+    ids = [v["voice_model_id"] for v in voices]
+    assert ids == ["default_voice_001", "xtts_studio_speaker_a", "xtts_studio_speaker_b"]
+    studio = client.get("/api/v1/voice/models/xtts_studio_speaker_a", headers=headers)
+    assert studio.json()["data"]["engine"] == "xtts"
+    assert len(studio.json()["data"]["languages"]) == 17
+
+    def speak(seed: int) -> bytes:
+        response = client.post("/api/v1/tts/synthesize", headers=headers, json={
+            "text": "Buongiorno a tutti.", "voice_id": "xtts_studio_speaker_a",
+            "language": "it", "seed": seed, "config": {"sample_rate": 24000}})
+        assert response.status_code == 200, response.text
+        return client.get(response.json()["data"]["audio_path"], headers=headers).content
+
+    assert speak(11) == speak(11)  # the same seed, the same audio
+    assert speak(11) != speak(12)
+    missing = client.get("/api/v1/voice/models/xtts_nobody", headers=headers)
+    assert missing.status_code == 404

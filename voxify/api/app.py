@@ -10,7 +10,7 @@ from voxify.api.context import Services
 from voxify.api.errors import install_error_handlers
 from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
-from voxify.api.routers import auth, clones, files, health, jobs, samples, tts, voices
+from voxify.api.routers import auth, clones, files, health, jobs, samples, stream, tts, voices
 
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers beside a maximal file
@@ -30,6 +30,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(jobs.router, prefix="/api/v1/job")
     app.include_router(jobs.router, prefix="/api/v1/jobs")
     app.include_router(tts.router)
+    app.include_router(stream.router)
     app.include_router(files.router)
     app.include_router(voices.router)
     app.include_router(samples.router)

@@ -1,53 +1,101 @@
-"""The engines one process runs, and which of them renders each request."""
+"""The engines one process runs, and how each request is rendered: whole, batched or streamed."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from voxify.audio.effects import apply_effects
+import numpy as np
+
 from voxify.config import Settings
 from voxify.engines.base import Audio, Engine
-from voxify.engines.render import SynthesisRequest, render, render_batch
+from voxify.engines.render import SynthesisRequest, finish, render_batch
+from voxify.engines.schedule import DeadlineLock
+from voxify.errors import EngineUnavailable
 from voxify.storage import BlobStore
+from voxify.text import split_chunks, stream_pieces
 
 if TYPE_CHECKING:
     from voxify.engines.xtts import XttsEngine
 
 LATENTS_CACHE = 64  # clones whose XTTS latents a replica keeps in memory
+# Silence after a streamed piece, by how it ends (Piper's own pause between sentences is 0.12 s).
+PIECE_PAUSE_S = {"sentence": 0.12, "clause": 0.06, "word": 0.0}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of streamed speech and how far through the text it reaches (0-1)."""
+
+    audio: Audio
+    progress: float
 
 
 class EngineSet:
-    """Piper always; XTTS when configured. A clone speaks with XTTS where it can."""
+    """Piper and/or XTTS in one process; each request names the engine that renders it.
 
-    def __init__(self, piper: Engine, xtts: XttsEngine | None = None,
+    Each engine runs one call at a time (Piper's phonemizer and XTTS's GPT prefix are
+    per-process state); Piper's calls go earliest deadline first, so streams interleave by
+    need. Effects run outside the engine locks.
+    """
+
+    def __init__(self, piper: Engine | None, xtts: XttsEngine | None = None,
                  blobs: BlobStore | None = None) -> None:
         self.piper = piper
         self.xtts = xtts
         self._blobs = blobs
         self._latents: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()  # the latents cache
-        # A replica renders from one thread, but computes latents for clone jobs from another.
+        self._cache_lock = threading.Lock()
+        self._piper_lock = DeadlineLock()
         self._xtts_lock = threading.Lock()
+        self.stats: Counter[str] = Counter()  # streams started/finished/stopped, pieces rendered
 
     def render(self, request: SynthesisRequest) -> Audio:
-        """Render one request with the best engine this process has for its voice."""
-        if request.latents_key is not None and self.xtts is not None:
-            latents = self._load_latents(request.latents_key)
+        """Render one request with the engine it names."""
+        if request.engine == "xtts":
+            xtts = self._need_xtts()
+            latents = self._voice_latents(request)
             with self._xtts_lock:
-                audio = self.xtts.synthesize(request.text, language=request.language,
-                                             latents=latents, speed=request.speed)
-            return apply_effects(audio, pitch=request.pitch, volume=request.volume,
-                                 sample_rate=request.sample_rate or audio.sample_rate)
-        return render(self.piper, request)
+                audio = xtts.synthesize(request.text, language=request.language,
+                                        latents=latents, speaker=request.speaker,
+                                        speed=request.speed, seed=request.seed)
+            return finish(audio, request)
+        piper = self._need_piper()
+        with self._piper_lock.hold(time.monotonic()):
+            audio = piper.synthesize(request.text, speed=request.speed)
+        return finish(audio, request)
 
     def render_many(self, requests: Sequence[SynthesisRequest]) -> list[Audio]:
-        """Several requests: one batched Piper call when all are plain Piper, else in turn."""
-        if len(requests) > 1 and all(self._is_plain(r) for r in requests):
-            return render_batch(self.piper, requests)
+        """Several requests: one batched engine call where they allow it, else in turn."""
+        if len(requests) > 1 and all(r.engine == "piper" for r in requests):
+            piper = self._need_piper()
+            with self._piper_lock.hold(time.monotonic()):
+                return render_batch(piper, requests)
+        if len(requests) > 1 and all(r.engine == "xtts" for r in requests):
+            return self._render_xtts_batch(requests)
         return [self.render(request) for request in requests]
+
+    def stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
+        """Speech as it is produced; closing the iterator stops the work after the current piece.
+
+        Piper renders the opening clause alone and then sentence by sentence; XTTS streams its
+        GPT tokens through the decoder. Bad input raises on the first ``next``.
+        """
+        self.stats["streams_started"] += 1
+        chunks = self._xtts_stream(request) if request.engine == "xtts" else self._piper_stream(
+            request)
+        finished = False
+        try:
+            for chunk in chunks:
+                self.stats["pieces_rendered"] += 1
+                yield chunk
+            finished = True
+        finally:
+            self.stats["streams_finished" if finished else "streams_stopped"] += 1
 
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         """XTTS latents of a voice, or None where XTTS does not run."""
@@ -56,18 +104,73 @@ class EngineSet:
         with self._xtts_lock:
             return self.xtts.conditioning_latents(audios)
 
-    def _is_plain(self, request: SynthesisRequest) -> bool:
-        return request.conversion is None and (request.latents_key is None or self.xtts is None)
+    def xtts_speakers(self) -> list[str] | None:
+        """The studio speakers of the XTTS model, or None where XTTS does not run."""
+        return None if self.xtts is None else self.xtts.speakers
+
+    def _piper_stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
+        piper = self._need_piper()
+        pieces = stream_pieces(request.text)
+        total = sum(len(piece.text) for piece in pieces)
+        done = 0
+        deadline = time.monotonic()  # the first piece is due now, each next one when the
+        for index, piece in enumerate(pieces):  # listener reaches the end of what was sent
+            with self._piper_lock.hold(deadline):
+                audio = piper.synthesize(piece.text, speed=request.speed)
+            audio = finish(audio, request)
+            pause = 0.0 if index == len(pieces) - 1 else PIECE_PAUSE_S[piece.end]
+            samples = np.concatenate([audio.samples, np.zeros(round(pause * audio.sample_rate),
+                                                              dtype=np.float32)])
+            done += len(piece.text)
+            deadline = max(deadline, time.monotonic()) + len(samples) / audio.sample_rate
+            yield Chunk(Audio(samples, audio.sample_rate), done / total)
+
+    def _xtts_stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
+        xtts = self._need_xtts()
+        latents = self._voice_latents(request)
+        sentences = split_chunks(request.text, max_chars=xtts.char_limit(request.language))
+        # One XTTS generation at a time per model: its GPT keeps the prompt of the running one.
+        with self._xtts_lock:
+            for index, sentence in enumerate(sentences):
+                # Seeded once, as a whole render is: the same seed gives the same speech.
+                seed = request.seed if index == 0 else None
+                for audio in xtts.stream(sentence, language=request.language, latents=latents,
+                                         speaker=request.speaker, speed=request.speed,
+                                         seed=seed):
+                    yield Chunk(finish(audio, request), (index + 1) / len(sentences))
+
+    def _render_xtts_batch(self, requests: Sequence[SynthesisRequest]) -> list[Audio]:
+        from voxify.engines.xtts import XttsItem
+
+        xtts = self._need_xtts()
+        items = [XttsItem(text=r.text, language=r.language, latents=self._voice_latents(r),
+                          speaker=r.speaker, speed=r.speed, seed=r.seed) for r in requests]
+        with self._xtts_lock:
+            audios = xtts.synthesize_batch(items)
+        return [finish(audio, r) for audio, r in zip(audios, requests, strict=True)]
+
+    def _need_piper(self) -> Engine:
+        if self.piper is None:
+            raise EngineUnavailable("This synthesizer runs no Piper engine")
+        return self.piper
+
+    def _need_xtts(self) -> XttsEngine:
+        if self.xtts is None:
+            raise EngineUnavailable()
+        return self.xtts
+
+    def _voice_latents(self, request: SynthesisRequest) -> bytes | None:
+        return None if request.latents_key is None else self._load_latents(request.latents_key)
 
     def _load_latents(self, key: str) -> bytes:
-        with self._lock:
+        with self._cache_lock:
             if key in self._latents:
                 self._latents.move_to_end(key)
                 return self._latents[key]
         if self._blobs is None:
             raise RuntimeError("XTTS latents need a blob store")
         data = self._blobs.get(key)
-        with self._lock:
+        with self._cache_lock:
             self._latents[key] = data
             while len(self._latents) > LATENTS_CACHE:
                 self._latents.popitem(last=False)

@@ -24,12 +24,15 @@ class SynthesisRequest:
     sample_rate: int | None = None  # None: the engine's native rate
     conversion: dict[str, Any] | None = None  # a CPU clone's ConversionParams, as stored
     latents_key: str | None = None  # a clone's XTTS conditioning latents in the blob store
+    engine: str = "piper"  # "piper" (CPU, with ``conversion`` for a CPU clone) or "xtts"
+    speaker: str | None = None  # an XTTS studio speaker of speakers_xtts.pth
+    seed: int | None = None  # XTTS sampling seed: the same seed gives the same audio
 
 
 def render(engine: Engine, request: SynthesisRequest) -> Audio:
     """Synthesize one request and apply its effects."""
     audio = engine.synthesize(request.text, speed=request.speed)
-    return _effects(audio, request)
+    return finish(audio, request)
 
 
 def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[Audio]:
@@ -37,10 +40,11 @@ def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[A
     audios = engine.synthesize_batch(
         [r.text for r in requests], speeds=[r.speed for r in requests]
     )
-    return [_effects(audio, request) for audio, request in zip(audios, requests, strict=True)]
+    return [finish(audio, request) for audio, request in zip(audios, requests, strict=True)]
 
 
-def _effects(audio: Audio, request: SynthesisRequest) -> Audio:
+def finish(audio: Audio, request: SynthesisRequest) -> Audio:
+    """An engine's raw speech made into what the request asked for: clone, pitch, level, rate."""
     pitch = request.pitch
     if request.conversion is not None:
         # The clone's WORLD pass applies the user's pitch too: one analysis, not two.

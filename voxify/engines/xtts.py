@@ -8,8 +8,10 @@ so FFmpeg is not needed.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,11 +21,17 @@ from TTS.tts.models.xtts import Xtts
 from voxify.audio.effects import resample
 from voxify.engines.base import Audio
 from voxify.engines.languages import XTTS_LANGUAGES
+from voxify.engines.xtts_batch import generate_codes, prefix_embedding
 from voxify.text import split_chunks
 
 SAMPLE_RATE = 24000
 CONDITIONING_RATE = 22050  # what XTTS's GPT conditioning encoder expects
 CLIP_GAP_S = 0.25  # silence between a clone's samples when they are conditioned on together
+STREAM_TOKENS = 20  # GPT tokens (~0.93 s of speech) decoded per streamed chunk, coqui's default
+# coqui's own inference defaults, used by every path so that batched and single renders agree.
+SAMPLING: dict[str, Any] = {"do_sample": True, "temperature": 0.75, "top_k": 50, "top_p": 0.85,
+                            "repetition_penalty": 10.0, "length_penalty": 1.0, "num_beams": 1}
+GREEDY: dict[str, Any] = {"do_sample": False, "repetition_penalty": 10.0, "num_beams": 1}
 
 
 def xtts_language(language: str) -> str:
@@ -39,6 +47,18 @@ def xtts_language(language: str) -> str:
     raise ValueError(f"XTTS does not speak '{language}'")
 
 
+@dataclass(frozen=True)
+class XttsItem:
+    """One text of a batch and the voice that speaks it."""
+
+    text: str
+    language: str
+    latents: bytes | None = None
+    speaker: str | None = None
+    speed: float = 1.0
+    seed: int | None = None
+
+
 class XttsEngine:
     """One loaded XTTS v2 model; call from one thread at a time."""
 
@@ -47,7 +67,7 @@ class XttsEngine:
     languages = tuple(XTTS_LANGUAGES.values())
 
     def __init__(self, model_dir: Path, *, max_new_tokens: int | None = None,
-                 device: str | None = None) -> None:
+                 device: str | None = None, greedy: bool = False) -> None:
         config = XttsConfig()
         config.load_json(str(model_dir / "config.json"))
         model = Xtts(config)
@@ -56,8 +76,9 @@ class XttsEngine:
         self._device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._model = model.to(self._device)
         # Randomly initialised test checkpoints never emit a stop token: they are capped.
-        self._generate = ({} if max_new_tokens is None
-                          else {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens})
+        capped = ({} if max_new_tokens is None
+                  else {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens})
+        self._generate = {**(GREEDY if greedy else SAMPLING), **capped}
 
     @property
     def speakers(self) -> list[str]:
@@ -80,23 +101,92 @@ class XttsEngine:
                    buffer)
         return buffer.getvalue()
 
+    def char_limit(self, language: str) -> int:
+        """The longest sentence XTTS speaks well in ``language`` (its tokenizer's limits)."""
+        return int(self._model.tokenizer.char_limits.get(_primary(language), 250))
+
     def synthesize(self, text: str, *, language: str, latents: bytes | None = None,
                    speaker: str | None = None, speed: float = 1.0,
                    seed: int | None = None) -> Audio:
         """Speak ``text`` in a cloned voice (``latents``) or a studio ``speaker``."""
         code = xtts_language(language)
         latent, embedding = self._voice(latents, speaker)
-        limit = self._model.tokenizer.char_limits.get(code.split("-")[0], 250)
         if seed is not None:
             torch.manual_seed(seed)
         pieces: list[np.ndarray] = []
         with torch.inference_mode():
-            for sentence in split_chunks(text, max_chars=limit):
+            for sentence in split_chunks(text, max_chars=self.char_limit(code)):
                 out = self._model.inference(sentence, code, latent, embedding, speed=speed,
                                             enable_text_splitting=False, **self._generate)
                 pieces.append(np.asarray(out["wav"], dtype=np.float32))
-        samples = np.clip(np.concatenate(pieces), -1.0, 1.0) if pieces else np.zeros(0)
-        return Audio(samples.astype(np.float32), SAMPLE_RATE)
+        return _audio(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32))
+
+    def stream(self, text: str, *, language: str, latents: bytes | None = None,
+               speaker: str | None = None, speed: float = 1.0,
+               seed: int | None = None) -> Iterator[Audio]:
+        """One sentence as XTTS's streaming inference decodes it, ~STREAM_TOKENS at a time."""
+        code = xtts_language(language)
+        latent, embedding = self._voice(latents, speaker)
+        if seed is not None:
+            torch.manual_seed(seed)
+        options = {k: v for k, v in self._generate.items() if k != "num_beams"}  # it sets 1
+        for wav in self._model.inference_stream(  # decorated with torch.inference_mode
+                text, code, latent, embedding, stream_chunk_size=STREAM_TOKENS, speed=speed,
+                enable_text_splitting=False, **options):
+            yield _audio(wav.float().cpu().numpy())
+
+    def synthesize_batch(self, items: Sequence[XttsItem]) -> list[Audio]:
+        """Several texts, their sentences generated together in one GPT call.
+
+        Seeded items render alone: a shared sampling call could not repeat their speech.
+        """
+        rows: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, float]] = []
+        audios: dict[int, Audio] = {}
+        with torch.inference_mode():
+            for index, item in enumerate(items):
+                if item.seed is not None:
+                    continue
+                code = xtts_language(item.language)
+                latent, embedding = self._voice(item.latents, item.speaker)
+                for sentence in split_chunks(item.text, max_chars=self.char_limit(code)):
+                    rows.append((index, self._tokens(sentence, code), latent, embedding,
+                                 item.speed))
+            if rows:
+                gpt = self._model.gpt
+                prefixes = [prefix_embedding(gpt, latent, tokens)
+                            for _, tokens, latent, _, _ in rows]
+                codes = generate_codes(gpt, prefixes, **self._generate)
+                pieces: dict[int, list[np.ndarray]] = {}
+                for (index, tokens, latent, embedding, speed), row in zip(rows, codes,
+                                                                          strict=True):
+                    wav = self._decode(tokens, row, latent, embedding, speed)
+                    pieces.setdefault(index, []).append(wav)
+                audios = {index: _audio(np.concatenate(wavs)) for index, wavs in pieces.items()}
+        for index, item in enumerate(items):
+            if index not in audios:  # seeded, or no speakable sentence
+                audios[index] = self.synthesize(item.text, language=item.language,
+                                                latents=item.latents, speaker=item.speaker,
+                                                speed=item.speed, seed=item.seed)
+        return [audios[index] for index in range(len(items))]
+
+    def _tokens(self, sentence: str, code: str) -> torch.Tensor:
+        ids = self._model.tokenizer.encode(sentence.strip().lower(), lang=_primary(code))
+        return torch.IntTensor(ids)[None, :].to(self._device)
+
+    def _decode(self, tokens: torch.Tensor, codes: torch.Tensor, latent: torch.Tensor,
+                embedding: torch.Tensor, speed: float) -> np.ndarray:
+        """Speech from one row's codes, as coqui's ``inference`` turns its codes into a wav."""
+        gpt = self._model.gpt
+        lengths = torch.tensor([tokens.shape[-1]], device=self._device)
+        wav_lengths = torch.tensor([codes.shape[-1] * gpt.code_stride_len], device=self._device)
+        latents = gpt(tokens, lengths, codes[None, :], wav_lengths, cond_latents=latent,
+                      return_attentions=False, return_latent=True)
+        if speed != 1.0:
+            latents = torch.nn.functional.interpolate(
+                latents.transpose(1, 2), scale_factor=1.0 / max(speed, 0.05),
+                mode="linear").transpose(1, 2)
+        wav = self._model.hifigan_decoder(latents, g=embedding)
+        return np.asarray(wav.float().cpu().squeeze(), dtype=np.float32)
 
     def _voice(self, latents: bytes | None,
                speaker: str | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -109,3 +199,11 @@ class XttsEngine:
         else:
             raise ValueError("XTTS needs conditioning latents or a studio speaker")
         return pair[0].to(self._device), pair[1].to(self._device)
+
+
+def _primary(code: str) -> str:
+    return code.split("-")[0]
+
+
+def _audio(samples: np.ndarray) -> Audio:
+    return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from voxify.jobs.runner import Handler, JobRunner, Latents, Synthesize
+from voxify.jobs.runner import Handler, JobRunner, Latents, Speakers, Synthesize
 from voxify.jobs.synthesis import run_synthesis
 from voxify.ports import Voiceprints
 from voxify.storage import BlobStore
@@ -21,9 +21,10 @@ HANDLERS: dict[str, Handler] = {
 def build_runner(
     *, sessions: sessionmaker[Session], blobs: BlobStore, synthesize: Synthesize,
     voiceprints: Voiceprints | None, conditioning_latents: Latents | None = None,
-    heartbeat_s: float = 2.0,
+    xtts_speakers: Speakers | None = None, heartbeat_s: float = 2.0,
 ) -> JobRunner:
     """A JobRunner that runs every job type."""
     return JobRunner(sessions=sessions, blobs=blobs, synthesize=synthesize, handlers=HANDLERS,
                      voiceprints=voiceprints, conditioning_latents=conditioning_latents,
+                     xtts_speakers=xtts_speakers,
                      heartbeat_s=heartbeat_s)

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Synthesize = Callable[[SynthesisRequest], Audio]
 Latents = Callable[[Sequence[Audio]], bytes | None]
+Speakers = Callable[[], list[str] | None]
 FAILED_MESSAGES = {
     "synthesis": "Synthesis failed",
     "sample_processing": "Sample processing failed",
@@ -44,6 +45,7 @@ class JobRunner:
     handlers: Mapping[str, Handler]
     voiceprints: Voiceprints | None = None
     conditioning_latents: Latents | None = None  # XTTS latents, where the pool runs XTTS
+    xtts_speakers: Speakers | None = None  # XTTS studio speakers, where the pool runs XTTS
     heartbeat_s: float = 2.0
     chunk_chars: int = 400
 

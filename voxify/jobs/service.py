@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,12 +24,13 @@ RUN_FIELDS = ("progress", "error_message", "output_file_path", "duration")
 
 
 def create_synthesis_job(
-    *, session: Session, settings: Settings, user: User, data: JobCreate
+    *, session: Session, settings: Settings, user: User, data: JobCreate,
+    xtts_speakers: Sequence[str] | None,
 ) -> Job:
     """Validate and insert a pending synthesis job; the caller launches it after commit."""
     text = clean_text(data.text_content, max_chars=settings.max_job_text_chars)
     voice = resolve_voice(session=session, user=user, voice_id=data.voice_model_id,
-                          language=data.text_language)
+                          language=data.text_language, xtts_speakers=xtts_speakers)
     limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
     job = Job(
         id=new_id("job"),
@@ -60,7 +62,8 @@ def get_job(*, session: Session, user: User, job_id: str) -> Job:
 
 
 def update_job(
-    *, session: Session, settings: Settings, user: User, job_id: str, data: JobUpdate
+    *, session: Session, settings: Settings, user: User, job_id: str, data: JobUpdate,
+    xtts_speakers: Sequence[str] | None,
 ) -> Job:
     """Change the configuration of a job that has not started yet."""
     job = get_job(session=session, user=user, job_id=job_id)
@@ -74,7 +77,7 @@ def update_job(
     language = changes.get("text_language", job.text_language)
     voice = resolve_voice(session=session, user=user,
                           voice_id=changes.get("voice_model_id", job.voice_model_id),
-                          language=language)
+                          language=language, xtts_speakers=xtts_speakers)
     changes["voice_model_id"] = voice.voice_model_id
     if not repository.transition(session=session, job_id=job.id, from_statuses=("pending",),
                                  **changes):
@@ -84,7 +87,8 @@ def update_job(
 
 
 def patch_job(
-    *, session: Session, settings: Settings, user: User, job_id: str, data: JobPatch
+    *, session: Session, settings: Settings, user: User, job_id: str, data: JobPatch,
+    xtts_speakers: Sequence[str] | None,
 ) -> Job:
     """Partial update: configuration while pending, cancellation, run fields for admins."""
     fields = data.model_dump(exclude_unset=True)
@@ -92,7 +96,7 @@ def patch_job(
     run_fields = {k: fields.pop(k) for k in RUN_FIELDS if k in fields}
     if fields:
         update_job(session=session, settings=settings, user=user, job_id=job_id,
-                   data=JobUpdate(**fields))
+                   data=JobUpdate(**fields), xtts_speakers=xtts_speakers)
     if run_fields or (status is not None and status != "cancelled"):
         if user.role != "admin":
             raise Forbidden("Only administrators may set a job's status or run fields; "

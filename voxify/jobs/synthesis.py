@@ -27,14 +27,15 @@ def run_synthesis(context: JobContext, job: Job) -> None:
     runner = context.runner
     with session_scope(runner.sessions) as session:
         voice = find_voice(session=session, owner_id=job.user_id,
-                           voice_id=job.voice_model_id or "default_voice_001")
+                           voice_id=job.voice_model_id or "default_voice_001",
+                           xtts_speakers=runner.xtts_speakers() if runner.xtts_speakers else None)
     chunks = split_chunks(job.text_content or "", max_chars=runner.chunk_chars)
     context.progress(10.0, "Text preprocessing completed")
     pieces: list[Audio] = []
     for index, chunk in enumerate(chunks):
         request = synthesis_request(
             voice, text=chunk, language=job.text_language, speed=job.speed, pitch=job.pitch,
-            volume=job.volume, sample_rate=job.sample_rate,
+            volume=job.volume, sample_rate=job.sample_rate, seed=_seed(job, index),
         )
         pieces.append(_with_retry(context, request))
         context.progress(10.0 + 80.0 * (index + 1) / len(chunks),
@@ -53,6 +54,12 @@ def run_synthesis(context: JobContext, job: Job) -> None:
     except BaseException:
         discard(blobs=runner.blobs, file=file)
         raise
+
+
+def _seed(job: Job, chunk_index: int) -> int | None:
+    """The job's XTTS seed (``config.seed``), varied per chunk so chunks do not repeat noise."""
+    seed = (job.config or {}).get("seed")
+    return None if not isinstance(seed, int) else (seed + chunk_index) % 2**31
 
 
 def _with_retry(context: JobContext, request: SynthesisRequest) -> Audio:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from voxify.errors import NotFound
+from voxify.engines.languages import XTTS_LANGUAGES
+from voxify.errors import EngineUnavailable, NotFound
 
 PIPER_LANGUAGES = ("en-US",)
 SPEED_RANGE = (0.5, 2.0)
@@ -45,6 +48,7 @@ class Voice:
     extra: dict[str, Any] = field(default_factory=dict)  # shown in the API as they are
     conversion: dict[str, Any] | None = None  # a CPU clone's conversion parameters
     latents_key: str | None = None  # an XTTS clone's conditioning latents (blob key)
+    speaker: str | None = None  # an XTTS studio speaker's name in speakers_xtts.pth
 
     def supports_language(self, language: str) -> bool:
         """True when the voice speaks ``language`` (matching on the primary subtag)."""
@@ -90,16 +94,42 @@ DEFAULT_VOICE = Voice(
 )
 
 PRESETS: tuple[Voice, ...] = (DEFAULT_VOICE,)
+XTTS_PREFIX = "xtts_"
 
 
-def list_presets() -> list[Voice]:
-    """All preset voices."""
-    return list(PRESETS)
+def studio_voice(speaker: str) -> Voice:
+    """An XTTS studio speaker as a preset voice: ``Ana Florence`` -> ``xtts_ana_florence``."""
+    slug = re.sub(r"[^a-z0-9]+", "_", speaker.lower()).strip("_")
+    return Voice(
+        voice_model_id=f"{XTTS_PREFIX}{slug}",
+        name=f"{speaker} (XTTS studio)",
+        type="preset",
+        engine="xtts",
+        language="en",
+        languages=tuple(XTTS_LANGUAGES.values()),
+        description=f"XTTS v2 studio speaker '{speaker}': 17 languages, needs the XTTS engine.",
+        tags=("studio", "multilingual", "xtts"),
+        sample_rate=24000,
+        quality_score=None,
+        speaker=speaker,
+    )
 
 
-def get_voice(voice_id: str) -> Voice:
-    """The voice with this id, or NotFound."""
-    for voice in PRESETS:
+def list_presets(xtts_speakers: Sequence[str] | None = None) -> list[Voice]:
+    """The preset voices: Piper's, plus XTTS's studio speakers where XTTS runs."""
+    return [*PRESETS, *(studio_voice(name) for name in xtts_speakers or ())]
+
+
+def get_voice(voice_id: str, xtts_speakers: Sequence[str] | None = None) -> Voice:
+    """The preset with this id; NotFound, or EngineUnavailable for XTTS's on a CPU deployment.
+
+    ``xtts_speakers`` is None where the deployment runs no XTTS engine.
+    """
+    if voice_id.startswith(XTTS_PREFIX) and xtts_speakers is None:
+        raise EngineUnavailable(
+            f"Voice '{voice_id}' is an XTTS studio speaker; this deployment runs no XTTS "
+            "engine (VOXIFY_XTTS_MODEL_DIR is not set)", details={"voice_id": voice_id})
+    for voice in list_presets(xtts_speakers):
         if voice.voice_model_id == voice_id:
             return voice
     raise NotFound(f"Voice model '{voice_id}' not found")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,11 @@ PUBLIC_OWNER = "public"
 
 
 def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int:
-    """Index every preset voice that is not yet in the index; returns how many were added."""
+    """Index every Piper preset not yet in the index; returns how many were added.
+
+    XTTS studio speakers are not indexed: rendering calibration speech for each of them would
+    hold a GPU replica for minutes on the first query.
+    """
     added = 0
     for voice in list_presets():
         if voiceprints.vector(voice.voice_model_id) is not None:
@@ -33,7 +39,7 @@ def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int
 
 
 def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
-                 reference_id: str) -> np.ndarray:
+                 reference_id: str, xtts_speakers: Sequence[str] | None) -> np.ndarray:
     """The stored embedding of the user's sample or clone, or of a preset voice."""
     if reference_id.startswith("vs_"):
         sample = repository.get_sample(session=session, sample_id=reference_id, owner_id=user.id)
@@ -46,7 +52,7 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
             raise NotFound(f"Voice model '{reference_id}' not found")
         state = clone.status
     else:
-        state = "ready" if get_voice(reference_id) else "missing"
+        state = "ready" if get_voice(reference_id, xtts_speakers) else "missing"
     vector = voiceprints.vector(reference_id) if state == "ready" else None
     if vector is None:
         raise InvalidState(f"'{reference_id}' has no speaker embedding yet (status {state}); "
@@ -56,7 +62,7 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
 
 def similar_voices(
     *, session: Session, voiceprints: Voiceprints, user: User, vector: np.ndarray,
-    exclude: str, limit: int,
+    exclude: str, limit: int, xtts_speakers: Sequence[str] | None,
 ) -> list[tuple[Voice, float]]:
     """Presets and the user's ready clones, most similar first, with cosine similarity."""
     where = {"$and": [{"kind": {"$in": ["preset", "clone"]}},
@@ -65,17 +71,20 @@ def similar_voices(
     for neighbour in voiceprints.nearest(vector, n=limit + 1, where=where):
         if neighbour.id == exclude:
             continue
-        voice = _visible_voice(session, user, neighbour.id)
+        voice = _visible_voice(session, user, neighbour.id, xtts_speakers)
         if voice is not None:
             found.append((voice, round(neighbour.similarity, 4)))
     return found[:limit]
 
 
-def _visible_voice(session: Session, user: User, voice_id: str) -> Voice | None:
+def _visible_voice(session: Session, user: User, voice_id: str,
+                   xtts_speakers: Sequence[str] | None) -> Voice | None:
     if voice_id.startswith(CLONE_PREFIX):
         clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=user.id)
-        return clone_voice(clone) if clone is not None and clone.status == "ready" else None
+        if clone is None or clone.status != "ready":
+            return None
+        return clone_voice(clone, xtts_available=xtts_speakers is not None)
     try:
-        return get_voice(voice_id)
+        return get_voice(voice_id, xtts_speakers)
     except NotFound:  # a preset that a newer release retired
         return None

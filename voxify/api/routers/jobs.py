@@ -71,7 +71,8 @@ def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSO
     """Create a synthesis job; it runs in the background."""
     with session_scope(services.sessions) as session:
         job = service.create_synthesis_job(session=session, settings=services.settings,
-                                           user=user, data=data)
+                                           user=user, data=data,
+                                           xtts_speakers=services.synthesis.xtts_speakers())
         public = JobPublic.of(job)
     launch_job(services.launcher, job.id)
     return respond(public, message="Synthesis job created successfully", status_code=201)
@@ -91,7 +92,8 @@ def update_job(job_id: str, data: JobUpdate, user: CurrentUser,
     """Update a pending job's text or configuration."""
     with session_scope(services.sessions) as session:
         job = service.update_job(session=session, settings=services.settings, user=user,
-                                 job_id=job_id, data=data)
+                                 job_id=job_id, data=data,
+                                 xtts_speakers=services.synthesis.xtts_speakers())
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 
@@ -102,7 +104,8 @@ def patch_job(job_id: str, data: JobPatch, user: CurrentUser,
     """Partially update a job (configuration while pending; status 'cancelled')."""
     with session_scope(services.sessions) as session:
         job = service.patch_job(session=session, settings=services.settings, user=user,
-                                job_id=job_id, data=data)
+                                job_id=job_id, data=data,
+                                xtts_speakers=services.synthesis.xtts_speakers())
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 

@@ -33,6 +33,7 @@ class TTSRequest(BaseModel):
     voice_id: str | None = Field(None, min_length=1, max_length=64)
     language: str = Field("en-US", pattern=LANGUAGE_PATTERN, max_length=16)
     config: SynthesisOptions = Field(default_factory=SynthesisOptions)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="XTTS: same seed, same audio")
 
 
 @router.post("/synthesize")
@@ -43,12 +44,14 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
     text = clean_text(data.text, max_chars=settings.max_sync_text_chars)
     with session_scope(services.sessions) as session:
         voice = resolve_voice(session=session, user=user, voice_id=data.voice_id,
-                              language=data.language)
+                              language=data.language,
+                              xtts_speakers=services.synthesis.xtts_speakers())
         limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
     options = data.config
     audio = services.synthesis.synthesize(synthesis_request(
         voice, text=text, language=data.language, speed=options.speed,
         pitch=options.pitch, volume=options.volume, sample_rate=options.sample_rate,
+        seed=data.seed,
     ))
     file = write_audio(blobs=services.blobs, owner_id=user.id, audio=audio,
                        fmt=options.output_format)
@@ -78,11 +81,12 @@ def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep)
     options = data.config
     job_data = JobCreate(
         text_content=data.text, voice_model_id=data.voice_id, text_language=data.language,
-        **options.model_dump(),
+        config={} if data.seed is None else {"seed": data.seed}, **options.model_dump(),
     )
     with session_scope(services.sessions) as session:
         job = jobs_service.create_synthesis_job(session=session, settings=services.settings,
-                                                user=user, data=job_data)
+                                                user=user, data=job_data,
+                                                xtts_speakers=services.synthesis.xtts_speakers())
         body = {
             "synthesis_id": job.id,
             "job_id": job.id,

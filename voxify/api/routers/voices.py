@@ -31,20 +31,22 @@ def list_models(
     """Voices the caller may use, filtered by tags (comma-separated, all must match),
     language and type; with ``similar_to``, ordered by speaker similarity to that sample or
     voice."""
+    speakers = services.synthesis.xtts_speakers()
     with session_scope(services.sessions) as session:
         if similar_to:
             ensure_preset_vectors(services.voiceprints, services.synthesis)
             vector = query_vector(session=session, voiceprints=services.voiceprints, user=user,
-                                  reference_id=similar_to)
+                                  reference_id=similar_to, xtts_speakers=speakers)
             ranked = similar_voices(session=session, voiceprints=services.voiceprints, user=user,
-                                    vector=vector, exclude=similar_to,
+                                    vector=vector, exclude=similar_to, xtts_speakers=speakers,
                                     limit=page.offset + page.limit)
             similarity = {voice.voice_model_id: score for voice, score in ranked}
             voices = [voice for voice, _ in ranked]
         else:
             similarity = {}
-            voices = list_presets() + [
-                clone_voice(c) for c in repository.ready_clones(session=session, owner_id=user.id)
+            voices = list_presets(speakers) + [
+                clone_voice(c, xtts_available=speakers is not None)
+                for c in repository.ready_clones(session=session, owner_id=user.id)
             ]
     meta_filters = {
         "available_tags": sorted({t for v in voices for t in v.tags}),
@@ -70,7 +72,8 @@ def list_models(
 def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """One voice (a preset, or one of the caller's ready clones) with its configuration."""
     with session_scope(services.sessions) as session:
-        voice = find_voice(session=session, owner_id=user.id, voice_id=model_id)
+        voice = find_voice(session=session, owner_id=user.id, voice_id=model_id,
+                           xtts_speakers=services.synthesis.xtts_speakers())
     return respond(voice.public(max_text_length=services.settings.max_job_text_chars))
 
 

@@ -1,0 +1,238 @@
+"""Streaming benchmark: time to first audio and real-time factor, streamed vs whole, over HTTP.
+
+Usage: .venv/bin/python loadtests/stream_benchmark.py [--levels 1,4,16] [--requests N]
+       [--json PATH]
+
+Starts one `voxify serve` (the shipped serve_config.yaml, Piper), then at each concurrency
+level sends ~300-character texts both ways: streamed (POST /api/v1/tts/stream, chunked WAV:
+time to first audio = the first PCM bytes after the header) and whole (POST /tts/synthesize,
+then download: time to first audio = the first byte of the download). Also in this process,
+side by side: raw Piper on the same texts (whole text, first sentence, first streamed piece).
+This process never imports ray.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
+
+from bench.client import PASSWORD  # noqa: E402
+from bench.service import services  # noqa: E402
+
+from voxify.engines.piper import PiperEngine  # noqa: E402
+from voxify.text import stream_pieces  # noqa: E402
+
+TEXTS = (
+    "Streaming speech should start quickly, because listeners notice any delay before the "
+    "first word. The service renders the opening clause on its own, then whole sentences; "
+    "each one arrives while the previous one is still playing. Long sentences are cut at "
+    "commas, and nothing is ever cut inside a word.",
+    "The old lighthouse keeper climbed the spiral stairs every evening to light the lamp. "
+    "Ships far out at sea could see its beam for miles, even through fog and rain. In the "
+    "morning he polished the great lens, trimmed the wick, and wrote the weather in a "
+    "leather logbook that was older than he was.",
+    "Fresh bread from the corner bakery fills the whole street with a warm smell long before "
+    "the shops open. By seven there is a queue outside, and by nine the shelves are nearly "
+    "empty. The baker says the secret is patience: the dough rests overnight in a cool room "
+    "and is shaped by hand at dawn.",
+    "After three days of heavy rain, the river finally burst its banks and flooded the low "
+    "fields near the village. Farmers moved their animals to higher ground, and volunteers "
+    "filled sandbags until midnight. By Sunday the water had gone down, leaving a thin layer "
+    "of mud on every road and garden.",
+)
+TTFA_TARGET_S = 0.150
+WARMUP = 3
+WAV_HEADER = 44
+
+
+@dataclass
+class Sample:
+    """One request: seconds to first audio, to the end, and of audio received."""
+
+    ttfa_s: float
+    total_s: float
+    audio_s: float
+
+
+class User:
+    """One signed-up account with its own connection."""
+
+    def __init__(self, url: str, index: int) -> None:
+        self.http = httpx.Client(base_url=url, timeout=300)
+        email = f"stream-bench-{index}-{time.time_ns()}@example.com"
+        self.http.post("/api/v1/auth/register", json={
+            "email": email, "password": PASSWORD, "first_name": "Stream", "last_name": "Bench"})
+        tokens = self.http.post("/api/v1/auth/login",
+                                json={"email": email, "password": PASSWORD}).json()["data"]
+        self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+
+    def streamed(self, text: str) -> Sample:
+        started = time.perf_counter()
+        first = None
+        received = 0
+        with self.http.stream("POST", "/api/v1/tts/stream",
+                              json={"text": text, "format": "wav"}) as response:
+            response.raise_for_status()
+            rate = int(response.headers["x-sample-rate"])
+            for part in response.iter_raw():
+                received += len(part)
+                if first is None and received > WAV_HEADER:
+                    first = time.perf_counter() - started
+        total = time.perf_counter() - started
+        return Sample(first or total, total, (received - WAV_HEADER) / 2 / rate)
+
+    def whole(self, text: str) -> Sample:
+        started = time.perf_counter()
+        posted = self.http.post("/api/v1/tts/synthesize", json={"text": text})
+        posted.raise_for_status()
+        data = posted.json()["data"]
+        first = None
+        with self.http.stream("GET", data["audio_path"]) as response:
+            response.raise_for_status()
+            for _ in response.iter_raw():
+                first = first or time.perf_counter() - started
+        total = time.perf_counter() - started
+        return Sample(first or total, total, float(data["duration"]))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summarise(samples: list[Sample], wall_s: float) -> dict[str, float]:
+    ttfa = [s.ttfa_s for s in samples]
+    rtf = [s.total_s / s.audio_s for s in samples]
+    return {
+        "n": len(samples),
+        "ttfa_p50_ms": 1000 * statistics.median(ttfa),
+        "ttfa_p95_ms": 1000 * percentile(ttfa, 0.95),
+        "total_p50_s": statistics.median(s.total_s for s in samples),
+        "rtf_p50": statistics.median(rtf),
+        "rtf_p95": percentile(rtf, 0.95),
+        "throughput_audio_s_per_s": sum(s.audio_s for s in samples) / wall_s,
+    }
+
+
+def run_level(users: list[User], mode: str, requests: int) -> dict[str, float]:
+    """``requests`` requests spread over ``len(users)`` concurrent users."""
+    lock = threading.Lock()
+    samples: list[Sample] = []
+    counter = iter(range(requests))
+
+    def worker(user: User) -> None:
+        call: Callable[[str], Sample] = user.streamed if mode == "streamed" else user.whole
+        while True:
+            with lock:
+                index = next(counter, None)
+            if index is None:
+                return
+            sample = call(TEXTS[index % len(TEXTS)])
+            with lock:
+                samples.append(sample)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(users)) as pool:
+        list(pool.map(worker, users))
+    return summarise(samples, time.perf_counter() - started)
+
+
+def raw_piper(repeats: int) -> dict[str, float]:
+    """Piper in this process, one call at a time: the floor the service is measured against."""
+    engine = PiperEngine()
+    engine.synthesize("Warm up the engine.")
+    whole, first_sentence, first_piece, rtf = [], [], [], []
+    for index in range(repeats):
+        text = TEXTS[index % len(TEXTS)]
+        for target, piece in ((first_sentence, re.split(r"(?<=[.!?;])\s+", text)[0]),
+                              (first_piece, stream_pieces(text)[0].text)):
+            began = time.perf_counter()
+            engine.synthesize(piece)
+            target.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        audio = engine.synthesize(text)
+        elapsed = time.perf_counter() - began
+        whole.append(elapsed)
+        rtf.append(elapsed / audio.duration)
+    return {
+        "whole_p50_ms": 1000 * statistics.median(whole),
+        "first_sentence_p50_ms": 1000 * statistics.median(first_sentence),
+        "first_piece_p50_ms": 1000 * statistics.median(first_piece),
+        "rtf_p50": statistics.median(rtf),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="1,4,16")
+    parser.add_argument("--requests", type=int, default=0,
+                        help="requests per level and mode (default: max(12, 3 x level))")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    levels = [int(level) for level in args.levels.split(",")]
+    results: dict[str, Any] = {"text_chars": [len(t) for t in TEXTS], "levels": {}}
+    with tempfile.TemporaryDirectory(prefix="voxify-stream-bench-") as tmp, \
+            services(["unbatched"], Path(tmp)) as running:
+        url = running["unbatched"].url
+        users = [User(url, index) for index in range(max(levels))]
+        for user in users[:2]:
+            for _ in range(WARMUP):
+                user.streamed(TEXTS[0])
+                user.whole(TEXTS[0])
+        results["raw_piper"] = raw_piper(repeats=12)
+        for level in levels:
+            requests = args.requests or max(12, 3 * level)
+            for mode in ("streamed", "whole"):
+                summary = run_level(users[:level], mode, requests)
+                results["levels"].setdefault(str(level), {})[mode] = summary
+                print(f"c={level:<3} {mode:<9} " + " ".join(
+                    f"{k}={v:.3f}" for k, v in summary.items()), flush=True)
+        for user in users:
+            user.http.close()
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def report(results: dict[str, Any]) -> None:
+    raw = results["raw_piper"]
+    print(f"\nTexts: {results['text_chars']} characters")
+    print(f"Raw Piper in-process: whole text {raw['whole_p50_ms']:.0f} ms (RTF "
+          f"{raw['rtf_p50']:.3f}), first sentence {raw['first_sentence_p50_ms']:.0f} ms, "
+          f"first streamed piece {raw['first_piece_p50_ms']:.0f} ms (p50)")
+    print(f"{'conc':>4} {'mode':<9} {'TTFA p50':>9} {'TTFA p95':>9} {'RTF p50':>8} "
+          f"{'RTF p95':>8} {'audio s/s':>9}")
+    for level, modes in results["levels"].items():
+        for mode, s in modes.items():
+            print(f"{level:>4} {mode:<9} {s['ttfa_p50_ms']:>7.0f}ms {s['ttfa_p95_ms']:>7.0f}ms "
+                  f"{s['rtf_p50']:>8.3f} {s['rtf_p95']:>8.3f} "
+                  f"{s['throughput_audio_s_per_s']:>9.1f}")
+        ratio = modes["whole"]["ttfa_p50_ms"] / modes["streamed"]["ttfa_p50_ms"]
+        print(f"{'':>4} streaming reaches first audio {ratio:.1f}x sooner (p50)")
+    one = results["levels"].get("1", {}).get("streamed")
+    if one is not None:
+        verdict = "met" if one["ttfa_p50_ms"] <= TTFA_TARGET_S * 1000 else "NOT met"
+        print(f"Target TTFA p50 <= {TTFA_TARGET_S * 1000:.0f} ms at concurrency 1: {verdict} "
+              f"({one['ttfa_p50_ms']:.0f} ms)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
