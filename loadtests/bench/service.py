@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -64,8 +65,10 @@ _POST_LINE = re.compile(r"voxify_Ingress \S+ (?P<rid>\S+) -- POST /api/v1/tts/sy
 class Service:
     """One `voxify serve` in its own session, temp data dir, free port and config copy."""
 
-    def __init__(self, mode: str, workdir: Path) -> None:
+    def __init__(self, mode: str, workdir: Path,
+                 overrides: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.mode = mode
+        self._overrides = overrides or {}
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._dir = workdir / mode
@@ -81,6 +84,11 @@ class Service:
             for deployment in app.get("deployments", []):
                 if deployment["name"] == "Synthesizer":
                     deployment.setdefault("user_config", {}).update(MODES[self.mode])
+                for key, value in self._overrides.get(deployment["name"], {}).items():
+                    if isinstance(value, Mapping):
+                        deployment.setdefault(key, {}).update(value)
+                    else:
+                        deployment[key] = value
         config_path = self._dir / "serve_config.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         command = [str(BIN / "voxify"), "serve", "--port", str(self.port),
@@ -185,9 +193,13 @@ class Service:
 
 
 @contextmanager
-def services(modes: Sequence[str], workdir: Path) -> Iterator[dict[str, Service]]:
-    """Services for the given modes, started side by side and stopped however the block ends."""
-    started = {mode: Service(mode, workdir) for mode in modes}
+def services(modes: Sequence[str], workdir: Path,
+             overrides: Mapping[str, Mapping[str, Any]] | None = None
+             ) -> Iterator[dict[str, Service]]:
+    """Services for the given modes, started side by side and stopped however the block ends.
+
+    ``overrides`` replaces serve_config.yaml keys per deployment name (dicts are merged)."""
+    started = {mode: Service(mode, workdir, overrides) for mode in modes}
     begun = time.perf_counter()
     try:
         for service in started.values():

@@ -125,8 +125,14 @@ def test_overloaded_pool_answers_unavailable_and_loses_nothing(
         assert synthesis.synthesize(request).duration > 0
         with ThreadPoolExecutor(8) as pool:
             outcomes = list(pool.map(attempt, range(8)))
-        assert outcomes.count("busy") >= 1 and outcomes.count("done") >= 2, outcomes
-        assert synthesis.synthesize(request).duration > 0  # and recovers once drained
+        # How many get in depends on when the router assigns the first one; some must be shed.
+        assert outcomes.count("busy") >= 1 and outcomes.count("done") >= 1, outcomes
+        # Nothing is lost: every refused request succeeds when its caller retries.
+        for _ in range(outcomes.count("busy")):
+            deadline = time.monotonic() + 60
+            while attempt(0) == "busy":
+                assert time.monotonic() < deadline, "the drained pool still refuses work"
+                time.sleep(0.2)
     finally:
         serve.delete("xtts-tight")
 
