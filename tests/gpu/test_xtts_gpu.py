@@ -1,0 +1,58 @@
+"""XTTS on a CUDA GPU: the pool's engine code on the device (skipped where there is none).
+
+The same checks as the CPU tests, where GPU kernels could break them: a batch decoded greedily
+still speaks as each text alone (coqui-ai/TTS#3776's padding artefacts would show here), and the
+full-size architecture renders batches and streams on the device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.xtts_tiny import SPEAKERS, build_tiny_xtts, build_xtts
+from voxify.engines.pool import EngineSet
+from voxify.engines.render import SynthesisRequest
+from voxify.engines.xtts import XttsEngine, XttsItem
+
+pytestmark = pytest.mark.gpu
+
+SAMPLES_PER_TOKEN = 1113.6  # XTTS v2 at 24 kHz
+
+
+def test_a_batch_speaks_as_each_text_alone_on_the_gpu(tmp_path: Path) -> None:
+    engine = XttsEngine(build_tiny_xtts(tmp_path), max_new_tokens=30, greedy=True)
+    assert next(engine._model.parameters()).is_cuda
+    items = [XttsItem("Hi.", "en", speaker=SPEAKERS[0]),
+             XttsItem("A much longer sentence, padded beside the short ones.", "en",
+                      speaker=SPEAKERS[1]),
+             XttsItem("Guten Tag, wie geht es?", "de", speaker=SPEAKERS[0])]
+    batched = engine.synthesize_batch(items)
+    for item, audio in zip(items, batched, strict=True):
+        single = engine.synthesize(item.text, language=item.language, speaker=item.speaker)
+        assert len(audio.samples) == len(single.samples)
+        # Batched GPU kernels sum in another order (and cuDNN convolutions may use TF32), so
+        # allow rounding; padding artefacts are of the order of the signal itself.
+        peak = float(np.abs(single.samples).max())
+        assert np.abs(audio.samples - single.samples).max() < 0.01 * peak
+
+
+def test_the_full_size_model_batches_and_streams_on_the_gpu(tmp_path: Path) -> None:
+    tokens = 20
+    engines = EngineSet(None, XttsEngine(build_xtts(tmp_path, size="full"),
+                                         max_new_tokens=tokens))
+    requests = [SynthesisRequest(text=text, voice_id="xtts_gpu", language="en", engine="xtts",
+                                 speaker=SPEAKERS[i % len(SPEAKERS)])
+                for i, text in enumerate(["Good morning.", "The train leaves at noon today.",
+                                          "Please close the door.", "It is raining again."])]
+    for audio in engines.render_many(requests):
+        assert len(audio.samples) == pytest.approx(tokens * SAMPLES_PER_TOKEN, rel=0.02)
+        assert np.isfinite(audio.samples).all() and np.abs(audio.samples).max() > 0
+    chunks = list(engines.stream(requests[1]))
+    assert len(chunks) >= 2
+    assert sum(len(c.audio.samples) for c in chunks) == pytest.approx(
+        tokens * SAMPLES_PER_TOKEN, rel=0.02)
+    torch.cuda.synchronize()
