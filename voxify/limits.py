@@ -61,6 +61,18 @@ def hit_daily(*, session: Session, key: str, limit: int, now: float | None = Non
     return hit(session=session, key=key, limit=limit, window_s=DAY_S, now=now, error=QuotaExceeded)
 
 
+def refund_daily(*, session: Session, key: str, now: float | None = None) -> None:
+    """Give back one event of today's quota: the work it paid for was refused (overload)."""
+    now = time.time() if now is None else now
+    window_start = int(now // DAY_S) * DAY_S
+    session.execute(
+        update(RateCounter)
+        .where(RateCounter.key == key, RateCounter.window_start == window_start,
+               RateCounter.count > 0)
+        .values(count=RateCounter.count - 1)
+    )
+
+
 def _count(session: Session, key: str, window_start: int) -> int:
     query = select(RateCounter.count).where(
         RateCounter.key == key, RateCounter.window_start == window_start

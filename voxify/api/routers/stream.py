@@ -22,14 +22,14 @@ from starlette.concurrency import run_in_threadpool
 from voxify import limits
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
-from voxify.api.routers.tts import WORDS_PER_SECOND, TTSRequest
+from voxify.api.routers.tts import WORDS_PER_SECOND, TTSRequest, refund_synthesis
 from voxify.audio.encode import FORMATS, encode, pcm16, wav_header
 from voxify.db.models import User
 from voxify.db.session import session_scope
 from voxify.engines.base import Audio
 from voxify.engines.pool import Chunk
 from voxify.engines.render import SynthesisRequest
-from voxify.errors import InvalidParameter, SynthesisFailed
+from voxify.errors import InvalidParameter, SynthesisFailed, Unavailable
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.ids import new_id
@@ -146,8 +146,10 @@ async def _start(services: Services, user: User, *, text: str, voice_id: str | N
         first = await anext(rest)
     except StopAsyncIteration as exc:
         raise SynthesisFailed("The engine produced no audio") from exc
-    except BaseException:
+    except BaseException as exc:
         await rest.aclose()
+        if isinstance(exc, Unavailable):
+            await run_in_threadpool(refund_synthesis, services, user.id)
         raise
     try:
         _check_encodable(first.audio, check_format)

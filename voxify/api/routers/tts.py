@@ -9,9 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxify import limits
+from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
 from voxify.db.session import session_scope
+from voxify.errors import Unavailable
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.jobs import service as jobs_service
@@ -48,11 +50,15 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
                               xtts_speakers=services.synthesis.xtts_speakers())
         limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
     options = data.config
-    audio = services.synthesis.synthesize(synthesis_request(
-        voice, text=text, language=data.language, speed=options.speed,
-        pitch=options.pitch, volume=options.volume, sample_rate=options.sample_rate,
-        seed=data.seed,
-    ))
+    try:
+        audio = services.synthesis.synthesize(synthesis_request(
+            voice, text=text, language=data.language, speed=options.speed,
+            pitch=options.pitch, volume=options.volume, sample_rate=options.sample_rate,
+            seed=data.seed,
+        ))
+    except Unavailable:
+        refund_synthesis(services, user.id)
+        raise
     file = write_audio(blobs=services.blobs, owner_id=user.id, audio=audio,
                        fmt=options.output_format)
     try:
@@ -73,6 +79,12 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
         "size": file.size,
     }
     return respond(body, message="Speech synthesis completed")
+
+
+def refund_synthesis(services: Services, user_id: str) -> None:
+    """The pool refused the work (503 + Retry-After): today's quota does not pay for it."""
+    with session_scope(services.sessions) as session:
+        limits.refund_daily(session=session, key=f"synth:{user_id}")
 
 
 @router.post("/synthesize/async", status_code=202)
