@@ -59,7 +59,9 @@ def make_services(
     launchers: list[ThreadLauncher] = []
 
     def make(run_jobs: bool = True, **overrides: Any) -> Services:
-        settings = make_settings(**overrides)
+        # Tests poll jobs and clones several times a second, for a minute on a slow machine:
+        # above the default 100 requests a minute. Rate-limit tests set their own limit.
+        settings = make_settings(**{"requests_per_minute": 100_000, **overrides})
         upgrade(settings.database_url)
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
@@ -131,7 +133,9 @@ def wait_for_job(client: TestClient, headers: dict[str, str], job_id: str,
     """Poll until the job ends; return its final JSON."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/api/v1/job/{job_id}", headers=headers).json()["data"]
+        response = client.get(f"/api/v1/job/{job_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()["data"]
         if job["status"] in ("completed", "failed", "cancelled"):
             return job
         time.sleep(0.1)

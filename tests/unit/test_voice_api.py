@@ -48,7 +48,9 @@ def wait_for(client: TestClient, headers: dict[str, str], url: str, done: tuple[
     """Poll a sample or clone until its status is one of ``done``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        data: dict[str, Any] = client.get(url, headers=headers).json()["data"]
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
         if data["status"] in done:
             return data
         time.sleep(0.2)
