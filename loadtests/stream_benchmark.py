@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--xtts-tokens", type=int, default=0,
                         help="fixed GPT tokens per sentence (for randomly initialised models)")
     parser.add_argument("--xtts-gpus", type=float, default=0.5,
-                        help="num_gpus of each XTTS replica (0 on a CPU-only machine)")
+                        help="num_gpus of each XTTS replica where there is a GPU")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     results: dict[str, Any] = {"text_chars": [len(t) for t in TEXTS], "levels": {}}
@@ -205,9 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.xtts_tokens:
             os.environ["VOXIFY_XTTS_MAX_NEW_TOKENS"] = str(args.xtts_tokens)
         voice = {"voice_id": "xtts_studio_speaker_a", "language": "en"}
-        overrides["XttsSynthesizer"] = {"ray_actor_options": {"num_gpus": args.xtts_gpus}}
-        if not args.xtts_gpus:  # a CPU machine: one replica, not four competing for its cores
-            overrides["XttsSynthesizer"]["autoscaling_config"] = {"max_replicas": 1}
+        if args.xtts_gpus:  # without a GPU `voxify serve` runs one CPU replica by itself
+            overrides["XttsSynthesizer"] = {"ray_actor_options": {"num_gpus": args.xtts_gpus}}
         results["engine"] = "xtts"
     with tempfile.TemporaryDirectory(prefix="voxify-stream-bench-") as tmp, \
             services(["unbatched"], Path(tmp), overrides) as running:

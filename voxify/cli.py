@@ -18,6 +18,23 @@ REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
 
 def _serve(args: argparse.Namespace) -> int:
     """Run the Serve application from serve_config.yaml via `serve run` (Ray lives there)."""
+    config = serve_config(args, cuda=_local_cuda())
+    # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
+    # process, so nothing would be left to delete a temp file afterwards.
+    data_dir = Path(config["applications"][0]["args"]["data_dir"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = str(data_dir / "serve_config.generated.yaml")
+    Path(path).write_text(yaml.safe_dump(config, sort_keys=False))
+    serve_bin = shutil.which("serve", path=str(Path(sys.executable).parent)) or "serve"
+    print(f"Voxify on http://{args.host}:{args.port} (data in {data_dir})", flush=True)
+    os.execv(serve_bin, [serve_bin, "run", path])
+    return 0  # not reached
+
+
+def serve_config(args: argparse.Namespace, *, cuda: bool | None) -> dict[str, Any]:
+    """serve_config.yaml with the command line applied and the XTTS pool fitted to this machine.
+
+    ``cuda`` says whether this machine has a CUDA device; None = a remote cluster decides."""
     config: dict[str, Any] = yaml.safe_load(Path(args.config).read_text())
     config.setdefault("http_options", {})
     config["http_options"]["port"] = args.port
@@ -32,17 +49,35 @@ def _serve(args: argparse.Namespace) -> int:
             # No XTTS model here: the app has no XTTS pool, so its serving knobs must go too.
             app["deployments"] = [d for d in app.get("deployments", [])
                                   if d.get("name") != XTTS_POOL]
-    # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
-    # process, so nothing would be left to delete a temp file afterwards.
-    data_dir = Path(app_args["data_dir"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = str(data_dir / "serve_config.generated.yaml")
-    Path(path).write_text(yaml.safe_dump(config, sort_keys=False))
-    serve_bin = shutil.which("serve", path=str(Path(sys.executable).parent)) or "serve"
-    print(f"Voxify on http://{args.host}:{args.port} (data in {app_args['data_dir']})",
-          flush=True)
-    os.execv(serve_bin, [serve_bin, "run", path])
-    return 0  # not reached
+        elif cuda is False:
+            for deployment in app.get("deployments", []):
+                if deployment.get("name") == XTTS_POOL:
+                    _xtts_on_cpu(deployment)
+    return config
+
+
+def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
+    """No GPU on this machine: one XTTS replica on the CPU (slow) rather than one that waits
+    forever for its share of a GPU. It reserves no Ray CPU: on a small machine the other pools
+    and the job tasks hold them all, and the replica shares the cores anyway."""
+    options = deployment.setdefault("ray_actor_options", {})
+    options.update(num_gpus=0, num_cpus=0)
+    scaling = deployment.get("autoscaling_config")
+    if scaling is not None:
+        scaling.update(min_replicas=1, initial_replicas=1, max_replicas=1)
+    print("No CUDA device here: the XTTS pool runs one replica on the CPU", flush=True)
+
+
+def _local_cuda() -> bool | None:
+    """Whether the local Ray instance `serve run` starts will have a GPU (None: RAY_ADDRESS
+    names a cluster, whose resources decide)."""
+    if os.environ.get("RAY_ADDRESS"):
+        return None
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -1,0 +1,50 @@
+"""`voxify serve`: the shipped serve_config.yaml, fitted to the machine it starts on."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voxify.cli import REPO_CONFIG, serve_config
+from voxify.config import XTTS_POOL
+
+
+def args(tmp_path: Path) -> argparse.Namespace:
+    return argparse.Namespace(config=str(REPO_CONFIG), port=9123, host="127.0.0.1",
+                              data_dir=str(tmp_path / "data"))
+
+
+def xtts_pool(config: dict[str, Any]) -> dict[str, Any] | None:
+    deployments = config["applications"][0]["deployments"]
+    return next((d for d in deployments if d["name"] == XTTS_POOL), None)
+
+
+def test_without_a_model_there_is_no_xtts_pool(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOXIFY_XTTS_MODEL_DIR", raising=False)
+    config = serve_config(args(tmp_path), cuda=True)
+    assert xtts_pool(config) is None
+    assert config["http_options"]["port"] == 9123
+    assert config["applications"][0]["args"]["data_dir"] == str((tmp_path / "data").resolve())
+
+
+def test_the_xtts_pool_asks_for_a_gpu_where_there_is_one(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOXIFY_XTTS_MODEL_DIR", str(tmp_path / "xtts"))
+    for cuda in (True, None):  # a local GPU, or a cluster that decides
+        pool = xtts_pool(serve_config(args(tmp_path), cuda=cuda))
+        assert pool is not None and pool["ray_actor_options"]["num_gpus"] == 0.5
+        assert pool["autoscaling_config"]["max_replicas"] > 1
+
+
+def test_without_a_gpu_one_xtts_replica_runs_on_the_cpu(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOXIFY_XTTS_MODEL_DIR", str(tmp_path / "xtts"))
+    pool = xtts_pool(serve_config(args(tmp_path), cuda=False))
+    assert pool is not None
+    assert pool["ray_actor_options"]["num_gpus"] == 0
+    assert pool["ray_actor_options"]["num_cpus"] == 0
+    assert pool["autoscaling_config"]["max_replicas"] == 1
