@@ -71,7 +71,7 @@ def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
 def _local_cuda() -> bool | None:
     """Whether the local Ray instance `serve run` starts will have a GPU (None: RAY_ADDRESS
     names a cluster, whose resources decide)."""
-    if os.environ.get("RAY_ADDRESS"):
+    if os.environ.get("RAY_ADDRESS", "local") not in ("", "local"):
         return None
     try:
         import torch

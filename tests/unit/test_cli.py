@@ -48,3 +48,15 @@ def test_without_a_gpu_one_xtts_replica_runs_on_the_cpu(tmp_path: Path,
     assert pool["ray_actor_options"]["num_gpus"] == 0
     assert pool["ray_actor_options"]["num_cpus"] == 0
     assert pool["autoscaling_config"]["max_replicas"] == 1
+
+
+def test_only_a_local_ray_is_fitted_to_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from voxify.cli import _local_cuda
+
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    assert _local_cuda() is None  # a cluster: its own resources decide
+    for local in ("local", ""):
+        monkeypatch.setenv("RAY_ADDRESS", local)
+        assert _local_cuda() is torch.cuda.is_available()
