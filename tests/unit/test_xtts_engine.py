@@ -7,6 +7,8 @@ that different texts and voices give different codes (tests/xtts_tiny.py).
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ import pytest
 import torch
 
 from tests.xtts_tiny import SPEAKERS, build_tiny_xtts
+from voxify.engines.pool import EngineSet
+from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
 from voxify.engines.xtts_batch import padded_batch, prefix_embedding
 
@@ -104,3 +108,24 @@ def test_stream_yields_as_it_decodes_and_adds_up(greedy: XttsEngine) -> None:
     whole = alone(greedy, item)
     assert abs(len(streamed) - len(whole)) < 0.01 * 24000
     assert np.isfinite(streamed).all() and np.abs(streamed).max() <= 1.0
+
+
+def test_a_render_goes_between_the_sentences_of_a_stream(model_dir: Path) -> None:
+    """A stream holds the model for one sentence at a time, not for its whole text."""
+    engines = EngineSet(None, XttsEngine(model_dir, max_new_tokens=TOKENS))
+    long = "this sentence is long enough that two of them never share one chunk of text " * 2
+    streamed = SynthesisRequest(text=f"{long}first. {long}second.", voice_id="xtts_a",
+                                language="en", engine="xtts", speaker=SPEAKERS[0])
+    other = SynthesisRequest(text="Hello.", voice_id="xtts_b", language="en", engine="xtts",
+                             speaker=SPEAKERS[1])
+    events: list[str] = []
+    chunks = engines.stream(streamed)
+    events.append(f"stream {next(chunks).progress}")  # the stream is inside its first sentence
+    worker = threading.Thread(target=lambda: events.append(f"render {engines.render(other)}"))
+    worker.start()
+    time.sleep(0.3)  # the render now waits for the model
+    events.extend(f"stream {chunk.progress}" for chunk in chunks)
+    worker.join()
+    rendered = next(i for i, event in enumerate(events) if event.startswith("render"))
+    assert all(event == "stream 0.5" for event in events[:rendered]), events
+    assert events[rendered + 1:] and all(e == "stream 1.0" for e in events[rendered + 1:]), events

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,8 @@ class EngineSet:
     """Piper and/or XTTS in one process; each request names the engine that renders it.
 
     Each engine runs one call at a time (Piper's phonemizer and XTTS's GPT prefix are
-    per-process state); Piper's calls go earliest deadline first, so streams interleave by
-    need. Effects run outside the engine locks.
+    per-process state), earliest deadline first: streams interleave by need (Piper by piece,
+    XTTS by sentence). Effects run outside the engine locks.
     """
 
     def __init__(self, piper: Engine | None, xtts: XttsEngine | None = None,
@@ -51,7 +52,7 @@ class EngineSet:
         self._latents: OrderedDict[str, bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._piper_lock = DeadlineLock()
-        self._xtts_lock = threading.Lock()
+        self._xtts_lock = DeadlineLock()
         self.stats: Counter[str] = Counter()  # streams started/finished/stopped, pieces rendered
 
     def render(self, request: SynthesisRequest) -> Audio:
@@ -59,7 +60,7 @@ class EngineSet:
         if request.engine == "xtts":
             xtts = self._need_xtts()
             latents = self._voice_latents(request)
-            with self._xtts_lock:
+            with self._xtts_lock.hold(time.monotonic()):
                 audio = xtts.synthesize(request.text, language=request.language,
                                         latents=latents, speaker=request.speaker,
                                         speed=request.speed, seed=request.seed)
@@ -101,7 +102,7 @@ class EngineSet:
         """XTTS latents of a voice, or None where XTTS does not run."""
         if self.xtts is None:
             return None
-        with self._xtts_lock:
+        with self._xtts_lock.hold(time.monotonic()):
             return self.xtts.conditioning_latents(audios)
 
     def xtts_speakers(self) -> list[str] | None:
@@ -129,15 +130,29 @@ class EngineSet:
         xtts = self._need_xtts()
         latents = self._voice_latents(request)
         sentences = split_chunks(request.text, max_chars=xtts.char_limit(request.language))
-        # One XTTS generation at a time per model: its GPT keeps the prompt of the running one.
-        with self._xtts_lock:
-            for index, sentence in enumerate(sentences):
-                # Seeded once, as a whole render is: the same seed gives the same speech.
-                seed = request.seed if index == 0 else None
+        if request.seed is not None:
+            # Seeded once, as a whole render is; other calls between its sentences would draw
+            # from the same random generator, so a seeded stream keeps the model throughout.
+            with self._xtts_lock.hold(time.monotonic()):
+                yield from self._xtts_sentences(xtts, request, sentences, latents, None)
+        else:
+            yield from self._xtts_sentences(xtts, request, sentences, latents, self._xtts_lock)
+
+    def _xtts_sentences(self, xtts: XttsEngine, request: SynthesisRequest,
+                        sentences: Sequence[str], latents: bytes | None,
+                        lock: DeadlineLock | None) -> Iterator[Chunk]:
+        """Sentence by sentence; with ``lock``, each sentence takes its turn on the model
+        earliest deadline first (one generation at a time: its GPT keeps the running prompt),
+        so other streams and renders go between this stream's sentences."""
+        deadline = time.monotonic()
+        for index, sentence in enumerate(sentences):
+            with lock.hold(deadline) if lock is not None else nullcontext():
                 for audio in xtts.stream(sentence, language=request.language, latents=latents,
                                          speaker=request.speaker, speed=request.speed,
-                                         seed=seed):
-                    yield Chunk(finish(audio, request), (index + 1) / len(sentences))
+                                         seed=request.seed if index == 0 else None):
+                    audio = finish(audio, request)
+                    deadline = max(deadline, time.monotonic()) + audio.duration
+                    yield Chunk(audio, (index + 1) / len(sentences))
 
     def _render_xtts_batch(self, requests: Sequence[SynthesisRequest]) -> list[Audio]:
         from voxify.engines.xtts import XttsItem
@@ -145,7 +160,7 @@ class EngineSet:
         xtts = self._need_xtts()
         items = [XttsItem(text=r.text, language=r.language, latents=self._voice_latents(r),
                           speaker=r.speaker, speed=r.speed, seed=r.seed) for r in requests]
-        with self._xtts_lock:
+        with self._xtts_lock.hold(time.monotonic()):
             audios = xtts.synthesize_batch(items)
         return [finish(audio, r) for audio, r in zip(audios, requests, strict=True)]
 
