@@ -21,6 +21,7 @@ from voxify.engines.languages import XTTS_LANGUAGES
 
 SPEAKERS = ("Studio Speaker A", "Studio Speaker B")
 SIZES = {"tiny": (1, 64, 2), "full": (30, 1024, 16)}  # GPT layers, channels, heads
+SAMPLES_PER_TOKEN = 1113.6  # audio per generated GPT token: XTTS v2 at 24 kHz
 
 
 def _vocab(path: Path) -> Tokenizer:

@@ -29,7 +29,7 @@ def hit(
 ) -> int:
     """Count one event under ``key``; raise ``error`` when the window already holds ``limit``."""
     now = time.time() if now is None else now
-    window_start = int(now // window_s) * window_s
+    window_start = _window_start(now, window_s)
     retry_after = max(1, int(window_start + window_s - now))
     bump = (
         update(RateCounter)
@@ -63,14 +63,22 @@ def hit_daily(*, session: Session, key: str, limit: int, now: float | None = Non
 
 def refund_daily(*, session: Session, key: str, now: float | None = None) -> None:
     """Give back one event of today's quota: the work it paid for was refused (overload)."""
-    now = time.time() if now is None else now
-    window_start = int(now // DAY_S) * DAY_S
+    window_start = _window_start(time.time() if now is None else now, DAY_S)
     session.execute(
         update(RateCounter)
         .where(RateCounter.key == key, RateCounter.window_start == window_start,
                RateCounter.count > 0)
         .values(count=RateCounter.count - 1)
     )
+
+
+def synthesis_key(user_id: str) -> str:
+    """The daily-quota key every synthesis (job, sync, stream) counts under, and refunds to."""
+    return f"synth:{user_id}"
+
+
+def _window_start(now: float, window_s: int) -> int:
+    return int(now // window_s) * window_s
 
 
 def _count(session: Session, key: str, window_start: int) -> int:

@@ -13,14 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from tests.xtts_tiny import SPEAKERS, build_tiny_xtts, build_xtts
+from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts, build_xtts
 from voxify.engines.pool import EngineSet
 from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
 
 pytestmark = pytest.mark.gpu
 
-SAMPLES_PER_TOKEN = 1113.6  # XTTS v2 at 24 kHz
 
 
 def test_a_batch_speaks_as_each_text_alone_on_the_gpu(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import soundfile as sf
 
 from tests.conftest import FIXTURES
 from tests.integration.conftest import JWT_SECRET, login
-from tests.xtts_tiny import SPEAKERS, build_tiny_xtts
+from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
 from voxify.config import XTTS_POOL, Settings
 from voxify.engines.base import Audio
 from voxify.engines.render import SynthesisRequest
@@ -28,7 +28,6 @@ from voxify.errors import Unavailable
 from voxify.storage import open_blob_store
 
 TOKENS = 20
-SAMPLES_PER_TOKEN = 1113.6
 
 
 @pytest.fixture(scope="module")

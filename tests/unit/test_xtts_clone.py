@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.unit.conftest import register_and_login
 from tests.unit.test_voice_api import MALE, _services, nothing_stored, process, upload, wait_for
-from tests.xtts_tiny import SPEAKERS, build_tiny_xtts
+from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
 from voxify.api.app import create_app
 from voxify.db.models import VoiceClone
 from voxify.db.session import session_scope
@@ -26,7 +26,6 @@ from voxify.engines.xtts import XttsEngine, xtts_language
 from voxify.inprocess import EngineSynthesis
 
 TOKENS = 20  # a random model never stops on its own: every generation is capped
-SAMPLES_PER_TOKEN = 1113.6  # XTTS v2 at 24 kHz
 
 
 @pytest.fixture(scope="module")

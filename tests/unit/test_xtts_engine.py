@@ -15,14 +15,13 @@ import numpy as np
 import pytest
 import torch
 
-from tests.xtts_tiny import SPEAKERS, build_tiny_xtts
+from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
 from voxify.engines.pool import EngineSet
 from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
 from voxify.engines.xtts_batch import padded_batch, prefix_embedding
 
 TOKENS = 30
-SAMPLES_PER_TOKEN = 1113.6  # XTTS v2 at 24 kHz
 ITEMS = [
     XttsItem("Hello there.", "en", speaker=SPEAKERS[0]),
     XttsItem("A much longer sentence, so that the others are padded next to it.", "en-GB",

@@ -31,7 +31,8 @@ def create_synthesis_job(
     text = clean_text(data.text_content, max_chars=settings.max_job_text_chars)
     voice = resolve_voice(session=session, user=user, voice_id=data.voice_model_id,
                           language=data.text_language, xtts_speakers=xtts_speakers)
-    limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
+    limits.hit_daily(session=session, key=limits.synthesis_key(user.id),
+                     limit=settings.syntheses_per_day)
     job = Job(
         id=new_id("job"),
         user_id=user.id,

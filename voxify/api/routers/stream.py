@@ -167,7 +167,8 @@ def _prepare(services: Services, user: User, *, text: str, voice_id: str | None,
     with session_scope(services.sessions) as session:
         voice = resolve_voice(session=session, user=user, voice_id=voice_id, language=language,
                               xtts_speakers=speakers)
-        limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
+        limits.hit_daily(session=session, key=limits.synthesis_key(user.id),
+                         limit=settings.syntheses_per_day)
     return synthesis_request(voice, text=cleaned, language=language, **options)
 
 

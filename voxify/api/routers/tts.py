@@ -48,7 +48,8 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
         voice = resolve_voice(session=session, user=user, voice_id=data.voice_id,
                               language=data.language,
                               xtts_speakers=services.synthesis.xtts_speakers())
-        limits.hit_daily(session=session, key=f"synth:{user.id}", limit=settings.syntheses_per_day)
+        limits.hit_daily(session=session, key=limits.synthesis_key(user.id),
+                         limit=settings.syntheses_per_day)
     options = data.config
     try:
         audio = services.synthesis.synthesize(synthesis_request(
@@ -84,7 +85,7 @@ def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
 def refund_synthesis(services: Services, user_id: str) -> None:
     """The pool refused the work (503 + Retry-After): today's quota does not pay for it."""
     with session_scope(services.sessions) as session:
-        limits.refund_daily(session=session, key=f"synth:{user_id}")
+        limits.refund_daily(session=session, key=limits.synthesis_key(user_id))
 
 
 @router.post("/synthesize/async", status_code=202)
