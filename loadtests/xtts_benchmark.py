@@ -13,7 +13,8 @@ runs):
    ``render_many`` call (what ``@serve.batch`` hands a replica), audio seconds per second;
 2. padding: the same batch decoded greedily vs each text alone: equal lengths and the largest
    sample difference (left padding is masked; right padding is coqui-ai/TTS#3776's artefact);
-3. streaming at concurrency 1: time to the first chunk of ``EngineSet.stream`` vs a whole render.
+3. streaming at concurrency 1: time to the first chunk of ``EngineSet.stream`` vs a whole render,
+   and the streamed RTF beside coqui's own ``inference_stream`` of the same sentence.
 
 Then, with --service-levels, the whole service over HTTP (loadtests/stream_benchmark.py with the
 XTTS pool): time to first audio p50/p95 and RTF, streamed vs whole, at each concurrency.
@@ -131,26 +132,44 @@ def padding_check(model_dir: Path, tokens: int, size: int) -> dict[str, Any]:
 
 
 def streaming(engines: EngineSet, repeats: int) -> dict[str, float]:
-    """Concurrency 1, in process: first streamed chunk vs a whole render of the same text."""
-    first, whole, rtf = [], [], []
+    """Concurrency 1, in process: first streamed chunk vs a whole render of the same text, and
+    the whole stream's RTF beside coqui's own ``inference_stream`` of the same sentence (which
+    decodes every latent so far at each chunk)."""
+    xtts = engines.xtts
+    assert xtts is not None
+    options = {k: v for k, v in xtts._generate.items() if k != "num_beams"}  # it sets 1
+    first, streamed, coqui, whole, seconds = [], [], [], [], []
     for index in range(repeats):
         req = request(index)
         began = time.perf_counter()
         chunks = engines.stream(req)
-        next(chunks)
+        samples = len(next(chunks).audio.samples)
         first.append(time.perf_counter() - began)
-        for _ in chunks:  # the rest of it, before the next measurement
-            pass
+        samples += sum(len(chunk.audio.samples) for chunk in chunks)
+        sync()
+        streamed.append(time.perf_counter() - began)
+        seconds.append(samples / xtts.sample_rate)
+        latent, embedding = xtts._voice(None, req.speaker)
         began = time.perf_counter()
-        audio = engines.render(req)
+        for _ in xtts._model.inference_stream(req.text, req.language, latent, embedding,
+                                              stream_chunk_size=20, **options):
+            pass
+        sync()
+        coqui.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        engines.render(req)
+        sync()
         whole.append(time.perf_counter() - began)
-        rtf.append(whole[-1] / audio.duration)
+    audio_s = statistics.median(seconds)
     result = {"first_chunk_p50_ms": 1000 * statistics.median(first),
               "whole_p50_ms": 1000 * statistics.median(whole),
-              "rtf_p50": statistics.median(rtf)}
+              "rtf_whole": statistics.median(whole) / audio_s,
+              "rtf_streamed": statistics.median(streamed) / audio_s,
+              "rtf_coqui_inference_stream": statistics.median(coqui) / audio_s}
     print(f"in-process, concurrency 1: first streamed chunk {result['first_chunk_p50_ms']:.0f} ms"
-          f", whole render {result['whole_p50_ms']:.0f} ms (RTF {result['rtf_p50']:.3f})",
-          flush=True)
+          f", whole render {result['whole_p50_ms']:.0f} ms; RTF whole {result['rtf_whole']:.3f}"
+          f", streamed {result['rtf_streamed']:.3f}, coqui inference_stream "
+          f"{result['rtf_coqui_inference_stream']:.3f}", flush=True)
     return result
 
 
@@ -211,7 +230,10 @@ def report(results: dict[str, Any]) -> None:
           f"(largest difference {pad['max_abs_diff']:.1e}; {pad['distinct']} distinct outputs)")
     stream = results["streaming_in_process"]
     print(f"In process, concurrency 1: first chunk {stream['first_chunk_p50_ms']:.0f} ms vs "
-          f"whole {stream['whole_p50_ms']:.0f} ms (p50)")
+          f"whole {stream['whole_p50_ms']:.0f} ms (p50); RTF whole {stream['rtf_whole']:.3f}, "
+          f"streamed {stream['rtf_streamed']:.3f} (coqui's inference_stream "
+          f"{stream['rtf_coqui_inference_stream']:.3f}: "
+          f"{stream['rtf_coqui_inference_stream'] / stream['rtf_streamed']:.2f}x ours)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,7 +41,7 @@ class EngineSet:
 
     Each engine runs one call at a time (Piper's phonemizer and XTTS's GPT prefix are
     per-process state), earliest deadline first: streams interleave by need (Piper by piece,
-    XTTS by sentence). Effects run outside the engine locks.
+    XTTS by ~20-token chunk). Effects run outside the engine locks.
     """
 
     def __init__(self, piper: Engine | None, xtts: XttsEngine | None = None,
@@ -131,25 +131,30 @@ class EngineSet:
         latents = self._voice_latents(request)
         sentences = split_chunks(request.text, max_chars=xtts.char_limit(request.language))
         if request.seed is not None:
-            # Seeded once, as a whole render is; other calls between its sentences would draw
+            # Seeded once, as a whole render is; other calls between its chunks would draw
             # from the same random generator, so a seeded stream keeps the model throughout.
             with self._xtts_lock.hold(time.monotonic()):
-                yield from self._xtts_sentences(xtts, request, sentences, latents, None)
+                yield from self._xtts_chunks(xtts, request, sentences, latents, None)
         else:
-            yield from self._xtts_sentences(xtts, request, sentences, latents, self._xtts_lock)
+            yield from self._xtts_chunks(xtts, request, sentences, latents, self._xtts_lock)
 
-    def _xtts_sentences(self, xtts: XttsEngine, request: SynthesisRequest,
-                        sentences: Sequence[str], latents: bytes | None,
-                        lock: DeadlineLock | None) -> Iterator[Chunk]:
-        """Sentence by sentence; with ``lock``, each sentence takes its turn on the model
-        earliest deadline first (one generation at a time: its GPT keeps the running prompt),
-        so other streams and renders go between this stream's sentences."""
+    def _xtts_chunks(self, xtts: XttsEngine, request: SynthesisRequest,
+                     sentences: Sequence[str], latents: bytes | None,
+                     lock: DeadlineLock | None) -> Iterator[Chunk]:
+        """Sentence by sentence, ~STREAM_TOKENS at a time; with ``lock``, each chunk takes its
+        turn on the model earliest deadline first, so other streams and renders go between
+        this stream's chunks (the engine puts each stream's GPT prefix back at every step)."""
         deadline = time.monotonic()
         for index, sentence in enumerate(sentences):
-            with lock.hold(deadline) if lock is not None else nullcontext():
-                for audio in xtts.stream(sentence, language=request.language, latents=latents,
-                                         speaker=request.speaker, speed=request.speed,
-                                         seed=request.seed if index == 0 else None):
+            steps = xtts.stream(sentence, language=request.language, latents=latents,
+                                speaker=request.speaker, speed=request.speed,
+                                seed=request.seed if index == 0 else None)
+            with closing(steps):
+                while True:
+                    with lock.hold(deadline) if lock is not None else nullcontext():
+                        audio = next(steps, None)
+                    if audio is None:
+                        break
                     audio = finish(audio, request)
                     deadline = max(deadline, time.monotonic()) + audio.duration
                     yield Chunk(audio, (index + 1) / len(sentences))

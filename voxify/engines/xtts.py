@@ -8,13 +8,14 @@ so FFmpeg is not needed.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from TTS.tts.configs.xtts_config import XttsConfig
 from TTS.tts.models.xtts import Xtts
 
@@ -28,6 +29,10 @@ SAMPLE_RATE = 24000
 CONDITIONING_RATE = 22050  # what XTTS's GPT conditioning encoder expects
 CLIP_GAP_S = 0.25  # silence between a clone's samples when they are conditioned on together
 STREAM_TOKENS = 20  # GPT tokens (~0.93 s of speech) decoded per streamed chunk, coqui's default
+OVERLAP = 1024  # samples cross-faded between streamed chunks, coqui's default
+# Decoder frames (~10.7 ms each) of left context for a streamed chunk: HiFiGAN's receptive field
+# is ~8 frames; from 16 on, the window decodes exactly what the whole sequence does (measured).
+DECODER_CONTEXT = 16
 # coqui's own inference defaults, used by every path so that batched and single renders agree.
 SAMPLING: dict[str, Any] = {"do_sample": True, "temperature": 0.75, "top_k": 50, "top_p": 0.85,
                             "repetition_penalty": 10.0, "length_penalty": 1.0, "num_beams": 1}
@@ -123,16 +128,45 @@ class XttsEngine:
 
     def stream(self, text: str, *, language: str, latents: bytes | None = None,
                speaker: str | None = None, speed: float = 1.0,
-               seed: int | None = None) -> Iterator[Audio]:
-        """One sentence as XTTS's streaming inference decodes it, ~STREAM_TOKENS at a time."""
+               seed: int | None = None) -> Generator[Audio, None, None]:
+        """One sentence through coqui's streaming GPT generator, ~STREAM_TOKENS tokens a chunk.
+
+        Each ``next`` is one step of work on the model and first puts back this stream's GPT
+        prefix (the only state the model keeps between steps), so a caller may run other
+        streams and renders between steps, one at a time. As coqui's ``inference_stream``
+        does, each chunk's start is cross-faded with the previous chunk's held-back tail; unlike
+        it, the decoder runs over the new latents and a short left context only, not over every
+        latent so far (which made a sentence's decoding quadratic in its length).
+        """
         code = xtts_language(language)
         latent, embedding = self._voice(latents, speaker)
         if seed is not None:
             torch.manual_seed(seed)
-        options = {k: v for k, v in self._generate.items() if k != "num_beams"}  # it sets 1
-        for wav in self._model.inference_stream(  # decorated with torch.inference_mode
-                text, code, latent, embedding, stream_chunk_size=STREAM_TOKENS, speed=speed,
-                enable_text_splitting=False, **options):
+        gpt = self._model.gpt
+        with torch.inference_mode():
+            inputs = gpt.compute_embeddings(latent, self._tokens(text, code))
+            prefix = gpt.gpt_inference.cached_prefix_emb
+            generator = gpt.get_generator(
+                fake_inputs=inputs, num_return_sequences=1, output_attentions=False,
+                output_hidden_states=True, return_dict_in_generate=True,
+                **{**SAMPLING, **self._generate})
+        decoded: list[torch.Tensor] = []
+        window = _StreamWindow(self._model.hifigan_decoder, embedding, speed)
+        finished = False
+        while not finished:
+            with torch.inference_mode():
+                gpt.gpt_inference.store_prefix_emb(prefix)  # another stream may have run
+                new = 0
+                while new < STREAM_TOKENS:
+                    step = next(generator, None)
+                    if step is None:
+                        finished = True
+                        break
+                    decoded.append(step[1])
+                    new += 1
+                if not decoded:
+                    return
+                wav = window.next_chunk(torch.cat(decoded)[None, :], final=finished)
             yield _audio(wav.float().cpu().numpy())
 
     def synthesize_batch(self, items: Sequence[XttsItem]) -> list[Audio]:
@@ -199,6 +233,49 @@ class XttsEngine:
         else:
             raise ValueError("XTTS needs conditioning latents or a studio speaker")
         return pair[0].to(self._device), pair[1].to(self._device)
+
+
+class _StreamWindow:
+    """The decoder's output for a growing latent sequence, chunk by chunk, as coqui's
+    ``inference_stream`` cuts it (each chunk holds back OVERLAP samples to cross-fade into the
+    next), computing only the samples a chunk needs."""
+
+    def __init__(self, decoder: Any, embedding: torch.Tensor, speed: float) -> None:
+        self._decoder = decoder
+        self._embedding = embedding
+        self._length_scale = 1.0 / max(speed, 0.05)
+        self._hop = decoder.output_hop_length  # output samples per decoder frame
+        self._emitted = 0  # samples of the whole decode sent so far (the held tail excluded)
+        self._held: torch.Tensor | None = None
+
+    def next_chunk(self, latents: torch.Tensor, *, final: bool) -> torch.Tensor:
+        """The next chunk, given every latent so far ([1, T, C])."""
+        if self._length_scale != 1.0:
+            latents = F.interpolate(latents.transpose(1, 2), scale_factor=self._length_scale,
+                                    mode="linear").transpose(1, 2)
+        frames = self._frames(latents)
+        start = max(0, self._emitted // self._hop - DECODER_CONTEXT)
+        tail = self._decoder.waveform_decoder(frames[:, :, start:], g=self._embedding)
+        tail = tail.reshape(-1)[self._emitted - start * self._hop:]
+        chunk = tail if final else tail[:-OVERLAP]
+        if self._held is not None:
+            fade = torch.linspace(0.0, 1.0, OVERLAP, device=chunk.device)
+            chunk = chunk.clone()
+            chunk[:OVERLAP] = self._held * (1.0 - fade) + chunk[:OVERLAP] * fade
+        self._held = None if final else tail[-OVERLAP:]
+        self._emitted += len(chunk)
+        return chunk
+
+    def _frames(self, latents: torch.Tensor) -> torch.Tensor:
+        """The decoder's input frames, exactly as HifiDecoder.forward upsamples the latents."""
+        decoder = self._decoder
+        frames = F.interpolate(latents.transpose(1, 2), mode="linear",
+                               scale_factor=[decoder.ar_mel_length_compression / self._hop])
+        if decoder.output_sample_rate != decoder.input_sample_rate:
+            frames = F.interpolate(
+                frames, mode="linear",
+                scale_factor=[decoder.output_sample_rate / decoder.input_sample_rate])
+        return frames
 
 
 def _primary(code: str) -> str:
