@@ -109,6 +109,16 @@ def test_stream_yields_as_it_decodes_and_adds_up(greedy: XttsEngine) -> None:
     assert np.isfinite(streamed).all() and np.abs(streamed).max() <= 1.0
 
 
+def test_the_opening_of_a_stream_is_a_short_chunk(greedy: XttsEngine) -> None:
+    item = ITEMS[0]
+    chunks = [c.samples for c in greedy.stream(item.text, language=item.language,
+                                               speaker=item.speaker, opening=True)]
+    # 10 tokens, less the 1024 samples held back to cross-fade into the next chunk; then 20.
+    assert len(chunks[0]) == pytest.approx(10 * SAMPLES_PER_TOKEN - 1024, rel=0.05)
+    assert len(chunks[1]) == pytest.approx(20 * SAMPLES_PER_TOKEN, rel=0.05)
+    assert sum(len(c) for c in chunks) == pytest.approx(TOKENS * SAMPLES_PER_TOKEN, rel=0.02)
+
+
 def test_stream_decodes_as_coquis_inference_stream(model_dir: Path) -> None:
     """The windowed decoder gives coqui's chunks, sample for sample (same seed, same codes)."""
     engine = XttsEngine(model_dir, max_new_tokens=2 * TOKENS)  # streams always sample
@@ -162,4 +172,5 @@ def test_a_render_goes_between_the_chunks_of_a_stream(model_dir: Path) -> None:
     time.sleep(0.3)  # the render now waits for the model
     events.extend("stream chunk" for _ in chunks)
     worker.join()
-    assert len(events) == 3 and events[1].startswith("render"), events
+    assert events[1].startswith("render") and events[2:] == ["stream chunk"] * (len(events) - 2)
+    assert len(events) >= 3, events

@@ -148,7 +148,7 @@ class EngineSet:
         for index, sentence in enumerate(sentences):
             steps = xtts.stream(sentence, language=request.language, latents=latents,
                                 speaker=request.speaker, speed=request.speed,
-                                seed=request.seed if index == 0 else None)
+                                seed=request.seed if index == 0 else None, opening=index == 0)
             with closing(steps):
                 while True:
                     with lock.hold(deadline) if lock is not None else nullcontext():

@@ -29,6 +29,9 @@ SAMPLE_RATE = 24000
 CONDITIONING_RATE = 22050  # what XTTS's GPT conditioning encoder expects
 CLIP_GAP_S = 0.25  # silence between a clone's samples when they are conditioned on together
 STREAM_TOKENS = 20  # GPT tokens (~0.93 s of speech) decoded per streamed chunk, coqui's default
+# GPT tokens (~0.46 s of speech) in the first chunk of a text: its listener hears audio after
+# half the work of a whole chunk, as Piper's short opening piece does.
+OPENING_TOKENS = 10
 OVERLAP = 1024  # samples cross-faded between streamed chunks, coqui's default
 # Decoder frames (~10.7 ms each) of left context for a streamed chunk: HiFiGAN's receptive field
 # is ~8 frames; from 16 on, the window decodes exactly what the whole sequence does (measured).
@@ -128,8 +131,9 @@ class XttsEngine:
 
     def stream(self, text: str, *, language: str, latents: bytes | None = None,
                speaker: str | None = None, speed: float = 1.0,
-               seed: int | None = None) -> Generator[Audio, None, None]:
-        """One sentence through coqui's streaming GPT generator, ~STREAM_TOKENS tokens a chunk.
+               seed: int | None = None, opening: bool = False) -> Generator[Audio, None, None]:
+        """One sentence through coqui's streaming GPT generator, STREAM_TOKENS GPT tokens a
+        chunk (OPENING_TOKENS in the first, for the ``opening`` sentence of a text).
 
         Each ``next`` is one step of work on the model and first puts back this stream's GPT
         prefix (the only state the model keeps between steps), so a caller may run other
@@ -153,11 +157,12 @@ class XttsEngine:
         decoded: list[torch.Tensor] = []
         window = _StreamWindow(self._model.hifigan_decoder, embedding, speed)
         finished = False
+        wanted = OPENING_TOKENS if opening else STREAM_TOKENS
         while not finished:
             with torch.inference_mode():
                 gpt.gpt_inference.store_prefix_emb(prefix)  # another stream may have run
                 new = 0
-                while new < STREAM_TOKENS:
+                while new < wanted:
                     step = next(generator, None)
                     if step is None:
                         finished = True
@@ -167,6 +172,7 @@ class XttsEngine:
                 if not decoded:
                     return
                 wav = window.next_chunk(torch.cat(decoded)[None, :], final=finished)
+            wanted = STREAM_TOKENS
             yield _audio(wav.float().cpu().numpy())
 
     def synthesize_batch(self, items: Sequence[XttsItem]) -> list[Audio]:
