@@ -55,3 +55,20 @@ def test_the_full_size_model_batches_and_streams_on_the_gpu(tmp_path: Path) -> N
     assert sum(len(c.audio.samples) for c in chunks) == pytest.approx(
         tokens * SAMPLES_PER_TOKEN, rel=0.02)
     torch.cuda.synchronize()
+
+
+def test_a_stream_decodes_as_coquis_inference_stream_on_the_gpu(tmp_path: Path) -> None:
+    """The windowed decoder on the device: the same chunks as coqui's own streaming, within
+    cuDNN's rounding (its convolution algorithms depend on the input length)."""
+    engine = XttsEngine(build_tiny_xtts(tmp_path), max_new_tokens=60)
+    latent, embedding = engine._voice(None, SPEAKERS[0])
+    text = "A sentence long enough for three chunks."
+    torch.manual_seed(3)
+    coqui = [wav.float().cpu().numpy() for wav in engine._model.inference_stream(
+        text, "en", latent, embedding, stream_chunk_size=20, max_new_tokens=60,
+        min_new_tokens=60)]
+    ours = [c.samples for c in engine.stream(text, language="en", speaker=SPEAKERS[0], seed=3)]
+    assert [len(c) for c in ours] == [len(c) for c in coqui]
+    peak = max(float(np.abs(c).max()) for c in coqui)
+    for mine, theirs in zip(ours, coqui, strict=True):
+        assert np.abs(mine - theirs).max() < 0.01 * peak
