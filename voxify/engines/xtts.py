@@ -221,11 +221,7 @@ class XttsEngine:
         wav_lengths = torch.tensor([codes.shape[-1] * gpt.code_stride_len], device=self._device)
         latents = gpt(tokens, lengths, codes[None, :], wav_lengths, cond_latents=latent,
                       return_attentions=False, return_latent=True)
-        if speed != 1.0:
-            latents = torch.nn.functional.interpolate(
-                latents.transpose(1, 2), scale_factor=1.0 / max(speed, 0.05),
-                mode="linear").transpose(1, 2)
-        wav = self._model.hifigan_decoder(latents, g=embedding)
+        wav = self._model.hifigan_decoder(_stretch(latents, speed), g=embedding)
         return np.asarray(wav.float().cpu().squeeze(), dtype=np.float32)
 
     def _voice(self, latents: bytes | None,
@@ -249,17 +245,14 @@ class _StreamWindow:
     def __init__(self, decoder: Any, embedding: torch.Tensor, speed: float) -> None:
         self._decoder = decoder
         self._embedding = embedding
-        self._length_scale = 1.0 / max(speed, 0.05)
+        self._speed = speed
         self._hop = decoder.output_hop_length  # output samples per decoder frame
         self._emitted = 0  # samples of the whole decode sent so far (the held tail excluded)
         self._held: torch.Tensor | None = None
 
     def next_chunk(self, latents: torch.Tensor, *, final: bool) -> torch.Tensor:
         """The next chunk, given every latent so far ([1, T, C])."""
-        if self._length_scale != 1.0:
-            latents = F.interpolate(latents.transpose(1, 2), scale_factor=self._length_scale,
-                                    mode="linear").transpose(1, 2)
-        frames = self._frames(latents)
+        frames = self._frames(_stretch(latents, self._speed))
         start = max(0, self._emitted // self._hop - DECODER_CONTEXT)
         tail = self._decoder.waveform_decoder(frames[:, :, start:], g=self._embedding)
         tail = tail.reshape(-1)[self._emitted - start * self._hop:]
@@ -282,6 +275,14 @@ class _StreamWindow:
                 frames, mode="linear",
                 scale_factor=[decoder.output_sample_rate / decoder.input_sample_rate])
         return frames
+
+
+def _stretch(latents: torch.Tensor, speed: float) -> torch.Tensor:
+    """GPT latents ([1, T, C]) stretched in time for ``speed``, as coqui's inference does."""
+    if speed == 1.0:
+        return latents
+    return F.interpolate(latents.transpose(1, 2), scale_factor=1.0 / max(speed, 0.05),
+                         mode="linear").transpose(1, 2)
 
 
 def _primary(code: str) -> str:
