@@ -20,9 +20,12 @@ from tests.integration.conftest import PASSWORD, free_port
 from tests.speech import assert_real_speech
 
 SAMPLE = FIXTURES / "speech" / "librivox_male_0870.wav"
+# Long enough to outlast Ray Serve's graceful shutdown: after Ctrl-C, replicas keep serving the
+# job's calls for up to 20 s (graceful_shutdown_timeout_s), and 40 paragraphs (≈ 21 s of work
+# on a fast 2-core machine) once finished inside it.
 LONG_TEXT = " ".join(
     f"Paragraph {i} keeps the synthesizer busy for a while, so that the service can be "
-    f"stopped halfway through this job." for i in range(40)
+    f"stopped halfway through this job." for i in range(80)
 )
 
 
@@ -148,7 +151,7 @@ def test_restart_mid_job_recovers_everything(
         before = http.get(f"/api/v1/files/audio/{done['id']}", headers=auth)
         assert before.status_code == 200  # the file survived
         assert_real_speech(before.content, words=4)
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 360
         while True:
             job = http.get(f"/api/v1/job/{long_job['id']}", headers=auth).json()["data"]
             if job["status"] in ("completed", "failed", "cancelled"):
