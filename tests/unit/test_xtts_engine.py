@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 import torch
 
 from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
+from voxify.engines.base import Audio
 from voxify.engines.pool import EngineSet
 from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
@@ -141,16 +143,16 @@ def test_streams_interleave_step_by_step(model_dir: Path) -> None:
     engine = XttsEngine(model_dir, max_new_tokens=TOKENS)
     item, other = ITEMS[0], ITEMS[1]
 
-    def steps(seed: int) -> object:
+    def steps(seed: int) -> Iterator[Audio]:
         return engine.stream(item.text, language=item.language, speaker=item.speaker, seed=seed)
 
-    alone_chunks = [c.samples for c in steps(5)]  # type: ignore[attr-defined]
+    alone_chunks = [c.samples for c in steps(5)]
     interleaved = steps(5)
-    first = next(interleaved)  # type: ignore[call-overload]
+    first = next(interleaved)
     state = torch.get_rng_state()
     list(engine.stream(other.text, language=other.language, speaker=other.speaker, seed=9))
     torch.set_rng_state(state)  # the same draws as alone: only the model state differs
-    chunks = [first.samples, *(c.samples for c in interleaved)]  # type: ignore[attr-defined]
+    chunks = [first.samples, *(c.samples for c in interleaved)]
     assert len(chunks) == len(alone_chunks) == 2
     for mine, theirs in zip(chunks, alone_chunks, strict=True):
         assert np.abs(mine - theirs).max() < 1e-6
