@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint unit integration e2e bench loadtest clean
+.PHONY: serve test lint format unit integration bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check voxify deployments tests loadtests
+	$(BIN)/ruff format --check voxify deployments tests loadtests
 	$(BIN)/mypy voxify deployments
+
+format: $(STAMP)
+	$(BIN)/ruff format voxify deployments tests loadtests
+	$(BIN)/ruff check --fix voxify deployments tests loadtests
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -13,8 +13,8 @@ from voxify.config import Settings
 from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.embeddings.index import Neighbour, open_index
 from voxify.embeddings.service import LocalVoiceprints
-from voxify.engines.base import Audio
 from voxify.ports import Metadata
+from voxify.speech import Audio
 
 CALL_TIMEOUT_S = 120.0
 

@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle
 from deployments.embedder import RayVoiceprints
 from deployments.launcher import RayJobLauncher
 from deployments.synthesizer import RaySynthesis
+from deployments.wiring import Pools, ask_catalogue
 from voxify.api.app import create_app
 from voxify.api.context import build_services
 from voxify.config import Settings
@@ -30,10 +31,13 @@ class Ingress:
         self, settings: Settings, synthesizer: DeploymentHandle, embedder: DeploymentHandle,
         xtts: DeploymentHandle | None = None,
     ) -> None:
-        launcher = RayJobLauncher(settings, synthesizer, embedder, xtts)
+        pools = Pools(piper=synthesizer, embedder=embedder, xtts=xtts)
+        catalogue = await ask_catalogue(pools)
         self._services = build_services(
-            settings, synthesis=RaySynthesis(synthesizer, xtts), launcher=launcher,
-            voiceprints=RayVoiceprints(embedder),
+            settings, synthesis=RaySynthesis(synthesizer, xtts),
+            voiceprints=RayVoiceprints(embedder), catalogue=catalogue,
+            # Jobs run as Ray tasks, which build their own runner (deployments/tasks.py).
+            launcher=lambda _runner: RayJobLauncher(settings, pools, catalogue),
         )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 

@@ -12,12 +12,11 @@ from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
 from voxify.aio import iterate_in_thread
 from voxify.config import Settings
-from voxify.engines.base import Audio
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import Chunk, EngineSet, open_xtts
-from voxify.engines.render import SynthesisRequest
+from voxify.engines.pool import EngineSet, open_xtts
 from voxify.errors import EngineUnavailable, Unavailable
-from voxify.storage import open_blob_store
+from voxify.speech import Audio, Chunk, SynthesisRequest
+from voxify.storage import blob_store_for
 
 SYNTHESIS_TIMEOUT_S = 600.0
 BUSY = "All {} synthesizer replicas are busy; retry shortly"
@@ -33,8 +32,7 @@ class Synthesizer:
     def __init__(self, settings: Settings, engine: str = "piper") -> None:
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
-        blobs = open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
-                                s3_region=settings.s3_region)
+        blobs = blob_store_for(settings)
         if engine == "xtts":
             xtts = open_xtts(settings)
             if xtts is None:
@@ -96,10 +94,18 @@ class RaySynthesis:
     def __init__(self, piper: DeploymentHandle, xtts: DeploymentHandle | None = None) -> None:
         self._piper = piper
         self._xtts = xtts
-        self._speakers: list[str] | None = None
+
+    async def render(self, request: SynthesisRequest) -> Audio:
+        """Render on a replica of the voice's pool, awaiting it; overloaded: Unavailable."""
+        handle = self._pool(request)
+        try:
+            result: Audio = await handle.synthesize.remote(request)
+        except BackPressureError as exc:
+            raise Unavailable(BUSY.format(request.engine)) from exc
+        return result
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
-        """Render on a replica of the voice's pool; an overloaded pool answers Unavailable."""
+        """Render on a replica of the voice's pool, blocking (job tasks)."""
         handle = self._pool(request)
         try:
             result: Audio = handle.synthesize.remote(request).result(
@@ -129,14 +135,6 @@ class RaySynthesis:
         result: bytes | None = self._xtts.conditioning_latents.remote(list(audios)).result(
             timeout_s=SYNTHESIS_TIMEOUT_S)
         return result
-
-    def xtts_speakers(self) -> list[str] | None:
-        """The XTTS pool's studio speakers (asked once), or None where there is no XTTS pool."""
-        if self._xtts is None:
-            return None
-        if self._speakers is None:
-            self._speakers = self._xtts.xtts_speakers.remote().result(timeout_s=120) or []
-        return self._speakers
 
     def check(self) -> str:
         """Ask a replica of each pool whether it is ready."""

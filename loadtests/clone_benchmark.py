@@ -37,7 +37,7 @@ from bench.service import services  # noqa: E402
 
 from voxify.audio.analysis import decode, speech_stats  # noqa: E402
 from voxify.embeddings.encoder import SpeakerEncoder, cosine  # noqa: E402
-from voxify.engines.base import Audio  # noqa: E402
+from voxify.speech import Audio  # noqa: E402
 
 REPO = _HERE.parent
 DEFAULT_SPEECH = [REPO.parent / "shared" / "data" / "speech",
@@ -145,7 +145,8 @@ def join(audios: list[Audio]) -> Audio:
 def in_process_rtf(conversions: list[dict[str, Any]]) -> dict[str, float]:
     """Plain Piper vs Piper + clone conversion, rendered in this process (no service)."""
     from voxify.engines.piper import PiperEngine
-    from voxify.engines.render import SynthesisRequest, render
+    from voxify.engines.render import render
+    from voxify.speech import SynthesisRequest
 
     engine = PiperEngine()
     render(engine, SynthesisRequest(text="Warm up."))

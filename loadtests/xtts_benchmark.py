@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:
 
 from tests.xtts_tiny import SPEAKERS, build_xtts  # noqa: E402
 from voxify.engines.pool import EngineSet  # noqa: E402
-from voxify.engines.render import SynthesisRequest  # noqa: E402
 from voxify.engines.xtts import XttsEngine, XttsItem  # noqa: E402
+from voxify.speech import SynthesisRequest  # noqa: E402
 
 # One sentence each (XTTS renders sentence by sentence), of different lengths so batches pad.
 TEXTS = (

@@ -95,7 +95,8 @@ def _synthesize(args: argparse.Namespace) -> int:
     from voxify.audio.encode import encode
     from voxify.config import Settings
     from voxify.engines.piper import PiperEngine
-    from voxify.engines.render import SynthesisRequest, render
+    from voxify.engines.render import render
+    from voxify.speech import SynthesisRequest
     from voxify.text import clean_text
 
     settings = Settings()

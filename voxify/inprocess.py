@@ -1,19 +1,29 @@
-"""In-process implementations of the API's ports, built on the same engines and runner.
+"""Voxify without Ray: the ports implemented in this process, wired by one function.
 
 Used by unit tests and by anything that runs Voxify without Ray; `deployments/` provides the
-Ray-backed ones.
+Ray-backed ports and wires them with the same ``build_services``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from voxify.aio import iterate_in_thread
-from voxify.engines.base import Audio
-from voxify.engines.pool import Chunk, EngineSet
-from voxify.engines.render import SynthesisRequest
+from voxify.api.context import Services, build_services
+from voxify.config import Settings
+from voxify.embeddings.encoder import SpeakerEncoder
+from voxify.embeddings.index import open_index
+from voxify.embeddings.service import LocalVoiceprints
+from voxify.engines.base import Engine
+from voxify.engines.piper import PiperEngine
+from voxify.engines.pool import EngineSet, open_xtts
 from voxify.jobs.runner import JobRunner
+from voxify.ports import JobLauncher
+from voxify.speech import Audio, Chunk, SynthesisRequest
+from voxify.storage import blob_store_for
+from voxify.voices.catalogue import VoiceCatalogue
 
 RUNNER_PREFIX = "inprocess"
 
@@ -23,6 +33,10 @@ class EngineSynthesis:
 
     def __init__(self, engines: EngineSet) -> None:
         self.engines = engines
+
+    async def render(self, request: SynthesisRequest) -> Audio:
+        """Render one request on a worker thread."""
+        return await asyncio.to_thread(self.engines.render, request)
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request."""
@@ -35,10 +49,6 @@ class EngineSynthesis:
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         """XTTS latents of a voice, or None where XTTS does not run."""
         return self.engines.conditioning_latents(audios)
-
-    def xtts_speakers(self) -> list[str] | None:
-        """The studio speakers of the local XTTS model, if one is loaded."""
-        return self.engines.xtts_speakers()
 
     def check(self) -> str:
         """Always ready once constructed: the engine is loaded."""
@@ -68,3 +78,21 @@ class ThreadLauncher:
     def shutdown(self) -> None:
         """Wait for running jobs and stop the pool."""
         self._pool.shutdown(wait=True)
+
+
+def build_inprocess(
+    settings: Settings, *, piper: Engine | None = None, encoder: SpeakerEncoder | None = None,
+    launcher: Callable[[JobRunner], JobLauncher] = ThreadLauncher,
+    heartbeat_s: float | None = None,
+) -> Services:
+    """Every service in this process: engines, encoder and vector index, jobs on threads.
+
+    ``piper`` and ``encoder`` may be passed in to share loaded models between instances.
+    """
+    engines = EngineSet(piper or PiperEngine(settings.piper_model_path), open_xtts(settings),
+                        blob_store_for(settings))
+    voiceprints = LocalVoiceprints(encoder or SpeakerEncoder(threads=1),
+                                   open_index(settings.vector_url, data_dir=settings.data_dir))
+    return build_services(settings, synthesis=EngineSynthesis(engines), voiceprints=voiceprints,
+                          catalogue=VoiceCatalogue(xtts_speakers=engines.xtts_speakers()),
+                          launcher=launcher, heartbeat_s=heartbeat_s)

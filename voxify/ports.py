@@ -7,27 +7,27 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from voxify.engines.base import Audio
-from voxify.engines.render import SynthesisRequest
+from voxify.speech import Audio, Chunk, SynthesisRequest
 
 if TYPE_CHECKING:
     from voxify.embeddings.index import Neighbour
-    from voxify.engines.pool import Chunk
 
 Metadata = Mapping[str, str | int | float | bool]
 
 
 class Synthesis(Protocol):
-    """Renders speech; raises voxify.errors.Unavailable when the pool is overloaded."""
+    """The engine pools; each call raises voxify.errors.Unavailable when the pool sheds it."""
 
-    def synthesize(self, request: SynthesisRequest) -> Audio: ...
+    async def render(self, request: SynthesisRequest) -> Audio:
+        """Render one request, awaiting the pool without holding a thread."""
+        ...
+
+    def synthesize(self, request: SynthesisRequest) -> Audio:
+        """Render one request, blocking (job threads and Ray tasks)."""
+        ...
 
     def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
         """Speech as it is produced; leaving the iteration early stops the work."""
-        ...
-
-    def xtts_speakers(self) -> list[str] | None:
-        """The XTTS studio speakers this deployment offers; None where it runs no XTTS."""
         ...
 
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:

@@ -15,8 +15,8 @@ import torch
 
 from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts, build_xtts
 from voxify.engines.pool import EngineSet
-from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
+from voxify.speech import SynthesisRequest
 
 pytestmark = pytest.mark.gpu
 

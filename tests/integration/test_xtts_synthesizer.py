@@ -22,9 +22,8 @@ from tests.conftest import FIXTURES
 from tests.integration.conftest import JWT_SECRET, login
 from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
 from voxify.config import XTTS_POOL, Settings
-from voxify.engines.base import Audio
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import Unavailable
+from voxify.speech import Audio, SynthesisRequest
 from voxify.storage import open_blob_store
 
 TOKENS = 20
@@ -58,7 +57,7 @@ def test_pool_conditions_batches_and_streams(xtts_pool: Any, xtts_settings: Sett
     from deployments.synthesizer import RaySynthesis
 
     synthesis = RaySynthesis(xtts_pool, xtts_pool)
-    assert synthesis.xtts_speakers() == list(SPEAKERS)
+    assert xtts_pool.xtts_speakers.remote().result(timeout_s=120) == list(SPEAKERS)
     samples, rate = sf.read(FIXTURES / "speech" / "librivox_male_0870.wav", dtype="float32")
     latents = synthesis.conditioning_latents([Audio(samples, rate)])
     assert latents is not None and len(latents) > 10_000

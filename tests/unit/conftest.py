@@ -13,15 +13,9 @@ from voxify.api.app import create_app
 from voxify.api.context import Services
 from voxify.config import Settings
 from voxify.db.migrate import upgrade
-from voxify.db.session import make_engine, make_session_factory
 from voxify.embeddings.encoder import SpeakerEncoder
-from voxify.embeddings.index import open_index
-from voxify.embeddings.service import LocalVoiceprints
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import EngineSet, open_xtts
-from voxify.inprocess import EngineSynthesis, ThreadLauncher
-from voxify.jobs.handlers import build_runner
-from voxify.storage import open_blob_store
+from voxify.inprocess import ThreadLauncher, build_inprocess
 
 PASSWORD = "SecurePass123!"
 
@@ -56,40 +50,29 @@ def make_services(
     make_settings: Callable[..., Settings], piper: PiperEngine, speaker_encoder: SpeakerEncoder
 ) -> Iterator[Callable[..., Services]]:
     """Services on SQLite and local blobs with in-process synthesis and job threads."""
-    launchers: list[ThreadLauncher] = []
+    built: list[Services] = []
 
     def make(run_jobs: bool = True, **overrides: Any) -> Services:
         # Tests poll jobs and clones several times a second, for a minute on a slow machine:
         # above the default 100 requests a minute. Rate-limit tests set their own limit.
         settings = make_settings(**{"requests_per_minute": 100_000, **overrides})
         upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
-        sessions = make_session_factory(engine)
-        blobs = open_blob_store(settings.blob_url)
-        synthesis = EngineSynthesis(EngineSet(piper, open_xtts(settings), blobs))
-        voiceprints = LocalVoiceprints(speaker_encoder,
-                                       open_index(settings.vector_url, data_dir=settings.data_dir))
-        launcher = ThreadLauncher(build_runner(sessions=sessions, blobs=blobs,
-                                               synthesize=synthesis.synthesize,
-                                               voiceprints=voiceprints,
-                                               conditioning_latents=synthesis.conditioning_latents,
-                                               xtts_speakers=synthesis.xtts_speakers,
-                                               heartbeat_s=0.2))
-        services = Services(settings=settings, engine=engine, sessions=sessions, blobs=blobs,
-                            synthesis=synthesis, launcher=launcher if run_jobs else HeldLauncher(),
-                            voiceprints=voiceprints)
-        launchers.append(launcher)
+        services = build_inprocess(settings, piper=piper, encoder=speaker_encoder,
+                                   launcher=ThreadLauncher if run_jobs else HeldLauncher,
+                                   heartbeat_s=0.2)
+        built.append(services)
         return services
 
     yield make
-    for launcher in launchers:
-        launcher.shutdown()
+    for services in built:
+        if isinstance(services.launcher, ThreadLauncher):
+            services.launcher.shutdown()
 
 
 class HeldLauncher:
     """A launcher that never runs anything: jobs stay pending, as behind a busy pool."""
 
-    def __init__(self) -> None:
+    def __init__(self, runner: object = None) -> None:
         self.launched: list[str] = []
 
     def launch(self, job_id: str) -> None:

@@ -13,8 +13,8 @@ import soundfile as sf
 from voxify.audio.analysis import decode, estimate_f0, speech_stats
 from voxify.audio.effects import LIMIT_CEILING, apply_effects
 from voxify.audio.encode import FORMATS, encode, pcm16, wav_header
-from voxify.engines.base import Audio
 from voxify.engines.piper import PiperEngine
+from voxify.speech import Audio
 
 SR = 22050
 

@@ -14,7 +14,6 @@ from scipy.signal import welch
 from voxify.audio.analysis import speech_stats
 from voxify.audio.effects import LIMIT_CEILING
 from voxify.embeddings.encoder import SpeakerEncoder, cosine
-from voxify.engines.base import Audio
 from voxify.engines.conversion import (
     ConversionParams,
     FitResult,
@@ -24,6 +23,7 @@ from voxify.engines.conversion import (
     fit_conversion,
 )
 from voxify.engines.piper import PiperEngine
+from voxify.speech import Audio
 from voxify.voices.library import CALIBRATION_TEXTS
 
 SPEECH = Path(__file__).parents[1] / "fixtures" / "speech"

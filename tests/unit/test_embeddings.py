@@ -17,8 +17,8 @@ from tests.chroma import free_port, start_chroma, stop_chroma
 from voxify.audio.effects import resample
 from voxify.embeddings.encoder import EMBEDDING_DIM, SpeakerEncoder, cosine
 from voxify.embeddings.index import COLLECTION, Neighbour, VoiceIndex, open_index
-from voxify.engines.base import Audio
 from voxify.errors import AudioSilent
+from voxify.speech import Audio
 
 SPEECH = Path(__file__).parents[1] / "fixtures" / "speech"
 MALE = [f"librivox_male_{n:04d}" for n in (870, 880, 890, 920, 930)]
@@ -114,7 +114,7 @@ def test_first_embedding_never_loads_librosa_kernels() -> None:
         "from voxify.audio.analysis import decode\n"
         "from voxify.audio.effects import resample\n"
         "from voxify.embeddings.encoder import SpeakerEncoder\n"
-        "from voxify.engines.base import Audio\n"
+        "from voxify.speech import Audio\n"
         "clip = decode(open(sys.argv[1], 'rb').read())\n"
         "clip = Audio(resample(clip.samples, clip.sample_rate, 22050), 22050)\n"
         "SpeakerEncoder(threads=1).embed(clip)\n"

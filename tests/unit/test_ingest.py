@@ -19,7 +19,6 @@ from voxify.audio.ingest import (
     prepare_sample,
     sniff_format,
 )
-from voxify.engines.base import Audio
 from voxify.errors import (
     AudioSilent,
     AudioTooLong,
@@ -27,6 +26,7 @@ from voxify.errors import (
     InvalidAudio,
     ValidationFailed,
 )
+from voxify.speech import Audio
 
 SPEECH = Path(__file__).resolve().parents[1] / "fixtures" / "speech"
 # Lengths from tests/fixtures/speech/README.md.

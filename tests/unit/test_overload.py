@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -14,10 +13,8 @@ from tests.unit.test_api_bad_input import assert_error
 from voxify.api.app import create_app
 from voxify.api.context import Services
 from voxify.db.models import File
-from voxify.engines.base import Audio
-from voxify.engines.pool import Chunk
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import Unavailable
+from voxify.speech import Audio, Chunk, SynthesisRequest
 
 
 class Overloaded:
@@ -27,10 +24,10 @@ class Overloaded:
         self.inner = inner
         self.busy = True
 
-    def synthesize(self, request: SynthesisRequest) -> Audio:
+    async def render(self, request: SynthesisRequest) -> Audio:
         if self.busy:
             raise Unavailable("The xtts pool is busy; retry shortly", retry_after=3)
-        audio: Audio = self.inner.synthesize(request)
+        audio: Audio = await self.inner.render(request)
         return audio
 
     async def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
@@ -48,7 +45,7 @@ def test_an_overloaded_pool_answers_503_and_charges_nothing(
 ) -> None:
     services = make_services(syntheses_per_day=1)
     pool = Overloaded(services.synthesis)
-    client = TestClient(create_app(dataclasses.replace(services, synthesis=pool)))
+    client = TestClient(create_app(services.with_synthesis(pool)))
     headers = register_and_login(client, "busy@example.com")
     refused = [
         client.post("/api/v1/tts/synthesize", headers=headers, json={"text": "Hello there."}),

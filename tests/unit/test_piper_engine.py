@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from voxify.audio.analysis import speech_stats
-from voxify.engines.base import Audio, Engine
+from voxify.engines.base import Engine
 from voxify.engines.piper import SENTENCE_PAUSE_S, PiperEngine
+from voxify.speech import Audio
 
 TEN_WORDS = "The quick brown fox jumps over the lazy dog near the river."
 THREE_SENTENCES = "Good morning everyone. The meeting starts at nine. Please be on time."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,15 @@ from voxify.config import Settings
 from voxify.db.migrate import upgrade
 from voxify.db.models import File, Job
 from voxify.db.session import make_engine, make_session_factory, session_scope
-from voxify.engines.base import Audio
 from voxify.engines.piper import PiperEngine
-from voxify.engines.render import SynthesisRequest, render
+from voxify.engines.render import render
 from voxify.ids import new_id
 from voxify.jobs import repository as jobs
 from voxify.jobs.handlers import build_runner
+from voxify.speech import Audio, Chunk, SynthesisRequest
 from voxify.storage import open_blob_store
 from voxify.text import text_hash
+from voxify.voices.catalogue import VoiceCatalogue
 
 LONG_TEXT = " ".join(f"This is sentence number {i} of a rather long job." for i in range(16))
 
@@ -53,6 +54,25 @@ def load(sessions: sessionmaker[Session], job_id: str) -> Job:
         return job
 
 
+class CallSynthesis:
+    """The Synthesis port over a plain function: the test's spy or fault."""
+
+    def __init__(self, synthesize: Callable[[SynthesisRequest], Audio]) -> None:
+        self.synthesize = synthesize
+
+    async def render(self, request: SynthesisRequest) -> Audio:
+        return self.synthesize(request)
+
+    def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
+        raise NotImplementedError("jobs do not stream")
+
+    def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
+        return None
+
+    def check(self) -> str:
+        return "ok"
+
+
 def blob_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
@@ -66,8 +86,8 @@ def test_runs_long_job_in_chunks_once(env: tuple, piper: PiperEngine) -> None:
         return render(piper, request)
 
     runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                       synthesize=synthesize, voiceprints=None,
-                          heartbeat_s=0.1)
+                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
+                          voiceprints=None, heartbeat_s=0.1)
     job_id = add_job(sessions, user_id, LONG_TEXT)
     assert runner.run(job_id, "node:a") == "completed"
     assert runner.run(job_id, "node:b") == "completed"  # a second launch finds nothing to do
@@ -92,7 +112,8 @@ def test_cancel_mid_run_stops_and_leaves_no_file(env: tuple, piper: PiperEngine)
         return render(piper, request)
 
     runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                          synthesize=synthesize, voiceprints=None)
+                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
+                          voiceprints=None)
     assert runner.run(job_id, "node:a") == "cancelled"
     assert load(sessions, job_id).output_file_id is None
     assert blob_files(blob_root) == []
@@ -106,7 +127,8 @@ def test_engine_failure_fails_the_job_with_reason(env: tuple) -> None:
         raise ValueError("no speakable text")
 
     runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                          synthesize=synthesize, voiceprints=None)
+                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
+                          voiceprints=None)
     assert runner.run(job_id, "node:a") == "failed"
     job = load(sessions, job_id)
     assert job.status == "failed" and "no speakable text" in (job.error_message or "")

@@ -19,7 +19,7 @@ from tests.unit.conftest import register_and_login
 from voxify.aio import iterate_in_thread
 from voxify.engines.piper import PiperEngine
 from voxify.engines.pool import EngineSet
-from voxify.engines.render import SynthesisRequest
+from voxify.speech import SynthesisRequest
 from voxify.text import stream_pieces
 
 # 300 characters, as in the streaming benchmark.
@@ -167,7 +167,7 @@ def test_raw_stream_applies_the_options(client: TestClient) -> None:
      "ENGINE_UNAVAILABLE"),
     ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "format": "aiff"}, 422, None),
     ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "format": "mp3", "sample_rate": 9000},
-     400, "INVALID_PARAMETER"),
+     422, "INCOMPATIBLE_OPTIONS"),
     ("/api/v1/tts/synthesize/stream", {"text": "!!!"}, 400, "INVALID_PARAMETER"),
     ("/api/v1/tts/synthesize/stream", {"text": "Bonjour.", "language": "fr-FR"}, 400,
      "INVALID_PARAMETER"),

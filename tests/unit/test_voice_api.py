@@ -23,7 +23,7 @@ from voxify.audio.encode import encode
 from voxify.db.models import Job, VoiceClone, VoiceSample
 from voxify.db.session import session_scope
 from voxify.embeddings.encoder import SpeakerEncoder, cosine
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 SPEECH = FIXTURES / "speech"
 MALE = SPEECH / "librivox_male_0870.wav"

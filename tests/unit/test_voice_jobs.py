@@ -20,10 +20,10 @@ from tests.unit.test_voice_api import (
 from voxify.api.context import Services
 from voxify.db.models import Job, User, VoiceClone, VoiceSample
 from voxify.db.session import session_scope
-from voxify.engines.base import Audio
 from voxify.jobs import repository as jobs
 from voxify.jobs.handlers import build_runner
 from voxify.jobs.recovery import recover_jobs
+from voxify.speech import Audio
 from voxify.voices.samples import delete_sample
 
 
@@ -117,7 +117,7 @@ def test_sample_deleted_during_processing_leaves_nothing(make_client: Any) -> No
         user = session.query(User).one()
         session.expunge(user)
     runner = build_runner(sessions=services.sessions, blobs=services.blobs,
-                          synthesize=services.synthesis.synthesize,
+                          synthesis=services.synthesis, catalogue=services.catalogue,
                           voiceprints=_DeletingVoiceprints(services, user, sample_id))
     assert runner.run(job_id, "node:a") == "cancelled"
     nothing_stored(services)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
 from voxify.api.app import create_app
 from voxify.db.models import VoiceClone
 from voxify.db.session import session_scope
-from voxify.engines.base import Audio
+from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import EngineSet
 from voxify.engines.xtts import XttsEngine, xtts_language
-from voxify.inprocess import EngineSynthesis
+from voxify.inprocess import build_inprocess
+from voxify.speech import Audio
 
 TOKENS = 20  # a random model never stops on its own: every generation is capped
 
@@ -54,7 +53,8 @@ def test_engine_loads_conditions_and_speaks(tiny_xtts: Path) -> None:
 
 
 def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: Path,
-                                                  piper: PiperEngine) -> None:
+                                                  piper: PiperEngine,
+                                                  speaker_encoder: SpeakerEncoder) -> None:
     client = make_client(xtts_model_dir=tiny_xtts, xtts_max_new_tokens=TOKENS)
     headers = register_and_login(client, "xtts@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
@@ -81,8 +81,9 @@ def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: P
     assert rate == 24000 and len(samples) == round(TOKENS * SAMPLES_PER_TOKEN)
 
     # The same clone on a deployment without XTTS: shown and spoken as the CPU clone it then is.
-    cpu_only = TestClient(create_app(replace(
-        services, synthesis=EngineSynthesis(EngineSet(piper, None, services.blobs)))))
+    cpu_only = TestClient(create_app(build_inprocess(
+        services.settings.model_copy(update={"xtts_model_dir": None}), piper=piper,
+        encoder=speaker_encoder)))
     model = cpu_only.get(f"/api/v1/voice/models/{clone_id}", headers=headers).json()["data"]
     assert model["engine"] == "piper" and model["languages"] == ["en-US"]
     french = cpu_only.post("/api/v1/tts/synthesize", headers=headers, json={

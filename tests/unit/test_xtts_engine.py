@@ -17,11 +17,10 @@ import pytest
 import torch
 
 from tests.xtts_tiny import SAMPLES_PER_TOKEN, SPEAKERS, build_tiny_xtts
-from voxify.engines.base import Audio
 from voxify.engines.pool import EngineSet
-from voxify.engines.render import SynthesisRequest
 from voxify.engines.xtts import XttsEngine, XttsItem
 from voxify.engines.xtts_batch import padded_batch, prefix_embedding
+from voxify.speech import Audio, SynthesisRequest
 
 TOKENS = 30
 ITEMS = [

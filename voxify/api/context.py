@@ -1,16 +1,22 @@
-"""The collaborators the API is built with; one instance per ingress replica."""
+"""The collaborators the API is built with, wired in one place; one instance per process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
+from voxify.jobs.handlers import build_runner
+from voxify.jobs.progress import ProgressHub
+from voxify.jobs.runner import JobRunner
 from voxify.ports import JobLauncher, Synthesis, Voiceprints
-from voxify.storage import BlobStore, open_blob_store
+from voxify.storage import BlobStore, blob_store_for
+from voxify.synthesis import SynthesisService
+from voxify.voices.catalogue import VoiceCatalogue
 
 
 @dataclass(frozen=True)
@@ -20,25 +26,40 @@ class Services:
     sessions: sessionmaker[Session]
     blobs: BlobStore
     synthesis: Synthesis
+    catalogue: VoiceCatalogue
+    speech: SynthesisService
     launcher: JobLauncher
     voiceprints: Voiceprints
+    progress: ProgressHub
+
+    def with_synthesis(self, synthesis: Synthesis) -> Services:
+        """The same services over other engine pools (a fault-injecting wrapper, say)."""
+        return replace(self, synthesis=synthesis, speech=SynthesisService(
+            settings=self.settings, sessions=self.sessions, blobs=self.blobs,
+            catalogue=self.catalogue, synthesis=synthesis))
 
 
 def build_services(
-    settings: Settings, *, synthesis: Synthesis, launcher: JobLauncher, voiceprints: Voiceprints
+    settings: Settings, *, synthesis: Synthesis, voiceprints: Voiceprints,
+    catalogue: VoiceCatalogue, launcher: Callable[[JobRunner], JobLauncher],
+    heartbeat_s: float | None = None,
 ) -> Services:
-    """Open the database and blob store named by the settings."""
+    """Open the database and blob store the settings name and wire every service over them.
+
+    ``launcher`` receives a job runner wired to the same collaborators; a launcher that runs
+    jobs in another process (Ray) builds its runner there instead.
+    """
     engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    blobs = blob_store_for(settings)
+    runner = build_runner(sessions=sessions, blobs=blobs, synthesis=synthesis,
+                          catalogue=catalogue, voiceprints=voiceprints,
+                          heartbeat_s=settings.job_heartbeat_s if heartbeat_s is None
+                          else heartbeat_s)
     return Services(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        blobs=open_blob_store(
-            settings.blob_url,
-            s3_endpoint_url=settings.s3_endpoint_url,
-            s3_region=settings.s3_region,
-        ),
-        synthesis=synthesis,
-        launcher=launcher,
-        voiceprints=voiceprints,
+        settings=settings, engine=engine, sessions=sessions, blobs=blobs, synthesis=synthesis,
+        catalogue=catalogue, launcher=launcher(runner), voiceprints=voiceprints,
+        progress=ProgressHub(sessions),
+        speech=SynthesisService(settings=settings, sessions=sessions, blobs=blobs,
+                                catalogue=catalogue, synthesis=synthesis),
     )

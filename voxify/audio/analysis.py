@@ -10,7 +10,7 @@ import numpy as np
 import pyworld
 import soundfile as sf
 
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 FRAME_S = 0.020
 ACTIVE_DBFS = -45.0

@@ -10,7 +10,7 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
 from voxify.audio.analysis import F0_MIN_HZ, bridge_f0_gaps, estimate_f0
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 MIN_PITCH, MAX_PITCH = 0.5, 2.0
 MIN_VOLUME, MAX_VOLUME = 0.0, 2.0

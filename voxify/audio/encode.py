@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import soundfile as sf
 
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 FORMATS: dict[str, str] = {
     "wav": "audio/wav",

@@ -14,8 +14,8 @@ from scipy.signal import butter, sosfiltfilt
 
 from voxify.audio.analysis import CLIP_LEVEL, FRAME_S, SILENCE_DBFS, estimate_f0
 from voxify.audio.effects import resample
-from voxify.engines.base import Audio
 from voxify.errors import AudioSilent, AudioTooLong, AudioTooShort, InvalidAudio
+from voxify.speech import Audio
 
 _MAGIC = {b"fLaC": "flac", b"OggS": "ogg", b"ID3": "mp3"}  # ID3: a tag before MPEG frames
 MIN_UPLOAD_RATE, MAX_UPLOAD_RATE = 8000, 192000

@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Intege
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from voxify.status import CloneStatus, JobStatus, JobType, SampleStatus
+
 
 def utcnow() -> datetime:
     """Timezone-aware now, the only clock the models use."""
@@ -66,8 +68,8 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(32), default="synthesis")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    type: Mapped[str] = mapped_column(String(32), default=JobType.SYNTHESIS)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str | None] = mapped_column(String(255), default=None)
     title: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -112,7 +114,7 @@ class VoiceSample(Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     language: Mapped[str] = mapped_column(String(16), default="en-US")
     transcript: Mapped[str | None] = mapped_column(Text, default=None)
-    status: Mapped[str] = mapped_column(String(16), default="uploaded")
+    status: Mapped[str] = mapped_column(String(16), default=SampleStatus.UPLOADED)
     format: Mapped[str] = mapped_column(String(8))
     original_filename: Mapped[str] = mapped_column(String(255))
     file_size: Mapped[int] = mapped_column(Integer)
@@ -144,7 +146,7 @@ class VoiceClone(Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     language: Mapped[str] = mapped_column(String(16), default="en-US")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=CloneStatus.PENDING)
     sample_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     job_id: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -12,8 +12,8 @@ from resemblyzer.audio import normalize_volume, trim_long_silences
 from scipy.signal import get_window
 
 from voxify.audio.effects import resample
-from voxify.engines.base import Audio
 from voxify.errors import AudioSilent, InvalidAudio
+from voxify.speech import Audio
 
 EMBEDDING_DIM = hparams.model_embedding_size  # 256
 SAMPLE_RATE = hparams.sampling_rate  # 16 kHz: the rate the encoder was trained on

@@ -10,8 +10,8 @@ import numpy as np
 
 from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.embeddings.index import Neighbour, VoiceIndex
-from voxify.engines.base import Audio
 from voxify.ports import Metadata
+from voxify.speech import Audio
 
 
 class LocalVoiceprints:

@@ -1,25 +1,11 @@
-"""The contract every speech engine meets, and the audio value it returns."""
+"""The contract every speech engine meets."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
-
-@dataclass(frozen=True)
-class Audio:
-    """Mono speech: float32 samples in [-1, 1] at ``sample_rate`` Hz."""
-
-    samples: np.ndarray
-    sample_rate: int
-
-    @property
-    def duration(self) -> float:
-        """Length in seconds."""
-        return len(self.samples) / self.sample_rate
+from voxify.speech import Audio
 
 
 class Engine(Protocol):

@@ -19,7 +19,6 @@ import pyworld
 from scipy.ndimage import uniform_filter1d
 
 from voxify.audio.effects import FRAME_PERIOD_MS, MAX_PITCH, MIN_PITCH, soft_limit
-from voxify.engines.base import Audio
 from voxify.engines.conversion_fit import (
     BANDS,
     VoiceProfile,
@@ -35,6 +34,7 @@ from voxify.engines.conversion_fit import (
     unpack_symmetric,
     warp_envelope,
 )
+from voxify.speech import Audio
 
 __all__ = ["ConversionParams", "FitResult", "VoiceProfile", "analyze_voice", "convert",
            "fit_conversion"]

@@ -13,7 +13,7 @@ import pyworld
 
 from voxify.audio.analysis import F0_MIN_HZ, bridge_f0_gaps, estimate_f0
 from voxify.audio.effects import BRIDGE_GAP_MS, FRAME_PERIOD_MS
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 # 32 mel bands score within 0.005 of 40 or 56 and keep the stored band map small.
 BANDS = 32

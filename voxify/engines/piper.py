@@ -13,7 +13,7 @@ import onnxruntime as ort
 from piper import PiperVoice
 from piper.config import PiperConfig
 
-from voxify.engines.base import Audio
+from voxify.speech import Audio
 
 SENTENCE_PAUSE_S = 0.12
 MIN_SPEED = 0.25

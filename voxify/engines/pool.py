@@ -7,16 +7,16 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from voxify.config import Settings
-from voxify.engines.base import Audio, Engine
-from voxify.engines.render import SynthesisRequest, finish, render_batch
+from voxify.engines.base import Engine
+from voxify.engines.render import finish, render_batch
 from voxify.engines.schedule import DeadlineLock
 from voxify.errors import EngineUnavailable
+from voxify.speech import Audio, Chunk, SynthesisRequest
 from voxify.storage import BlobStore
 from voxify.text import split_chunks, stream_pieces
 
@@ -26,14 +26,6 @@ if TYPE_CHECKING:
 LATENTS_CACHE = 64  # clones whose XTTS latents a replica keeps in memory
 # Silence after a streamed piece, by how it ends (Piper's own pause between sentences is 0.12 s).
 PIECE_PAUSE_S = {"sentence": 0.12, "clause": 0.06, "word": 0.0}
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A piece of streamed speech and how far through the text it reaches (0-1)."""
-
-    audio: Audio
-    progress: float
 
 
 class EngineSet:

@@ -3,30 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from voxify.audio.effects import apply_effects
-from voxify.engines.base import Audio, Engine
+from voxify.engines.base import Engine
 from voxify.engines.conversion import ConversionParams, convert
-
-
-@dataclass(frozen=True)
-class SynthesisRequest:
-    """Everything an engine replica needs; plain data so it crosses process boundaries."""
-
-    text: str
-    voice_id: str = "default_voice_001"
-    language: str = "en-US"
-    speed: float = 1.0
-    pitch: float = 1.0
-    volume: float = 1.0
-    sample_rate: int | None = None  # None: the engine's native rate
-    conversion: dict[str, Any] | None = None  # a CPU clone's ConversionParams, as stored
-    latents_key: str | None = None  # a clone's XTTS conditioning latents in the blob store
-    engine: str = "piper"  # "piper" (CPU, with ``conversion`` for a CPU clone) or "xtts"
-    speaker: str | None = None  # an XTTS studio speaker of speakers_xtts.pth
-    seed: int | None = None  # XTTS sampling seed: the same seed gives the same audio
+from voxify.speech import Audio, SynthesisRequest
 
 
 def render(engine: Engine, request: SynthesisRequest) -> Audio:

@@ -20,9 +20,9 @@ from TTS.tts.configs.xtts_config import XttsConfig
 from TTS.tts.models.xtts import Xtts
 
 from voxify.audio.effects import resample
-from voxify.engines.base import Audio
 from voxify.engines.languages import XTTS_LANGUAGES
 from voxify.engines.xtts_batch import generate_codes, prefix_embedding
+from voxify.speech import Audio
 from voxify.text import split_chunks
 
 SAMPLE_RATE = 24000

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from voxify.audio.encode import FORMATS, encode
 from voxify.db.models import File
-from voxify.engines.base import Audio
 from voxify.errors import NotFound
 from voxify.files import repository
 from voxify.ids import new_id
+from voxify.speech import Audio
 from voxify.storage import BlobNotFound, BlobStore
 
 

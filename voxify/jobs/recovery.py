@@ -13,6 +13,7 @@ from voxify.db.models import utcnow
 from voxify.db.session import session_scope
 from voxify.jobs import repository
 from voxify.ports import JobLauncher
+from voxify.status import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +39,15 @@ def recover_jobs(
         reason = "its runner stopped (service restart or worker failure)"
         if job.attempts >= max_attempts:
             moved = repository.transition(
-                session=session, job_id=job.id, from_statuses=("processing",),
-                owned_by=job.runner_id, status="failed", message="Job failed",
+                session=session, job_id=job.id, from_statuses=(JobStatus.PROCESSING,),
+                owned_by=job.runner_id, status=JobStatus.FAILED, message="Job failed",
                 error_message=f"Interrupted {job.attempts} times: {reason}; giving up",
                 completed_at=utcnow(),
             )
         else:
             moved = repository.transition(
-                session=session, job_id=job.id, from_statuses=("processing",),
-                owned_by=job.runner_id, status="pending", progress=0.0, runner_id=None,
+                session=session, job_id=job.id, from_statuses=(JobStatus.PROCESSING,),
+                owned_by=job.runner_id, status=JobStatus.PENDING, progress=0.0, runner_id=None,
                 heartbeat_at=None, message=f"Re-queued: {reason}",
             )
             if moved:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
+from voxify.status import CloneStatus, JobStatus, JobType, SampleStatus
 
 SORTABLE = {
     "created_at": Job.created_at,
@@ -123,12 +123,14 @@ def transition(
 # statuses). The job row stays the one source of truth; subjects follow it in the same
 # transaction, so the two can never disagree.
 SUBJECT_STATUS: dict[str, tuple[type[VoiceSample] | type[VoiceClone], dict[str, str]]] = {
-    "sample_processing": (VoiceSample, {"pending": "processing", "processing": "processing",
-                                        "completed": "ready", "failed": "failed",
-                                        "cancelled": "uploaded"}),
-    "clone_training": (VoiceClone, {"pending": "pending", "processing": "training",
-                                    "completed": "ready", "failed": "failed",
-                                    "cancelled": "cancelled"}),
+    JobType.SAMPLE_PROCESSING: (VoiceSample, {
+        JobStatus.PENDING: SampleStatus.PROCESSING, JobStatus.PROCESSING: SampleStatus.PROCESSING,
+        JobStatus.COMPLETED: SampleStatus.READY, JobStatus.FAILED: SampleStatus.FAILED,
+        JobStatus.CANCELLED: SampleStatus.UPLOADED}),
+    JobType.CLONE_TRAINING: (VoiceClone, {
+        JobStatus.PENDING: CloneStatus.PENDING, JobStatus.PROCESSING: CloneStatus.TRAINING,
+        JobStatus.COMPLETED: CloneStatus.READY, JobStatus.FAILED: CloneStatus.FAILED,
+        JobStatus.CANCELLED: CloneStatus.CANCELLED}),
 }
 
 
@@ -139,7 +141,7 @@ def _mirror_status(session: Session, job_id: str) -> None:
     if job.type not in SUBJECT_STATUS or job.subject_id is None:
         return
     model, statuses = SUBJECT_STATUS[job.type]
-    error = job.error_message if job.status == "failed" else None
+    error = job.error_message if job.status == JobStatus.FAILED else None
     session.execute(
         update(model)
         .where(model.id == job.subject_id, model.job_id == job_id)
@@ -148,25 +150,12 @@ def _mirror_status(session: Session, job_id: str) -> None:
     )
 
 
-def stale_processing_jobs(*, session: Session, stale_before: datetime) -> list[Job]:
-    """Jobs marked processing whose runner has not sent a heartbeat since ``stale_before``."""
-    query = select(Job).where(
-        Job.status == "processing",
-        or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < stale_before),
-    )
-    return list(session.scalars(query).all())
-
-
 def processing_jobs(*, session: Session) -> list[Job]:
     """Every job currently marked processing."""
-    return list(session.scalars(select(Job).where(Job.status == "processing")).all())
+    return list(session.scalars(select(Job).where(Job.status == JobStatus.PROCESSING)).all())
 
 
-def pending_job_ids(*, session: Session, older_than: timedelta = timedelta(0)) -> list[str]:
-    """Ids of pending jobs created before now - ``older_than``, oldest first."""
-    query = (
-        select(Job.id)
-        .where(Job.status == "pending", Job.created_at <= utcnow() - older_than)
-        .order_by(Job.created_at)
-    )
+def pending_job_ids(*, session: Session) -> list[str]:
+    """Ids of pending jobs, oldest first."""
+    query = select(Job.id).where(Job.status == JobStatus.PENDING).order_by(Job.created_at)
     return list(session.scalars(query).all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -12,22 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.db.models import Job, utcnow
 from voxify.db.session import session_scope
-from voxify.engines.base import Audio
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import VoxifyError
 from voxify.jobs import repository
-from voxify.ports import Voiceprints
+from voxify.ports import Synthesis, Voiceprints
+from voxify.status import JobStatus, JobType
 from voxify.storage import BlobStore
+from voxify.voices.catalogue import VoiceCatalogue
 
 log = logging.getLogger(__name__)
 
-Synthesize = Callable[[SynthesisRequest], Audio]
-Latents = Callable[[Sequence[Audio]], bytes | None]
-Speakers = Callable[[], list[str] | None]
-FAILED_MESSAGES = {
-    "synthesis": "Synthesis failed",
-    "sample_processing": "Sample processing failed",
-    "clone_training": "Voice clone training failed",
+FAILED_MESSAGES: dict[str, str] = {
+    JobType.SYNTHESIS: "Synthesis failed",
+    JobType.SAMPLE_PROCESSING: "Sample processing failed",
+    JobType.CLONE_TRAINING: "Voice clone training failed",
 }
 
 
@@ -41,20 +38,18 @@ class JobRunner:
 
     sessions: sessionmaker[Session]
     blobs: BlobStore
-    synthesize: Synthesize
+    synthesis: Synthesis
+    catalogue: VoiceCatalogue
     handlers: Mapping[str, Handler]
     voiceprints: Voiceprints | None = None
-    conditioning_latents: Latents | None = None  # XTTS latents, where the pool runs XTTS
-    xtts_speakers: Speakers | None = None  # XTTS studio speakers, where the pool runs XTTS
     heartbeat_s: float = 2.0
-    chunk_chars: int = 400
 
     def run(self, job_id: str, runner_id: str) -> str:
         """Run the job if it is still pending; returns the status it ended in."""
         with session_scope(self.sessions) as session:
             claimed = repository.transition(
-                session=session, job_id=job_id, from_statuses=("pending",),
-                status="processing", runner_id=runner_id, attempts=Job.attempts + 1,
+                session=session, job_id=job_id, from_statuses=(JobStatus.PENDING,),
+                status=JobStatus.PROCESSING, runner_id=runner_id, attempts=Job.attempts + 1,
                 started_at=utcnow(), heartbeat_at=utcnow(), progress=5.0,
                 message="Job started", error_message=None,
             )
@@ -72,7 +67,7 @@ class JobRunner:
         except Exception as exc:  # a job's failure is data for its owner, not a crash
             log.exception("job %s failed", job_id)
             reason = str(exc) if isinstance(exc, VoxifyError) else f"{type(exc).__name__}: {exc}"
-            context.update(status="failed", message=FAILED_MESSAGES.get(job.type, "Job failed"),
+            context.update(status=JobStatus.FAILED, message=FAILED_MESSAGES.get(job.type, "Job failed"),
                            error_message=reason[:2000], completed_at=utcnow())
         return self.status(job_id)
 
@@ -116,7 +111,7 @@ class JobContext:
         """Write to the row while this runner still owns it; False once it does not."""
         with session_scope(self.runner.sessions) as session:
             return repository.transition(
-                session=session, job_id=self.job_id, from_statuses=("processing",),
+                session=session, job_id=self.job_id, from_statuses=(JobStatus.PROCESSING,),
                 owned_by=self.runner_id, heartbeat_at=utcnow(), **values,
             )
 
@@ -134,8 +129,8 @@ class JobContext:
         with session_scope(self.runner.sessions) as session:
             apply(session)
             done = repository.transition(
-                session=session, job_id=self.job_id, from_statuses=("processing",),
-                owned_by=self.runner_id, status="completed", progress=100.0, message=message,
+                session=session, job_id=self.job_id, from_statuses=(JobStatus.PROCESSING,),
+                owned_by=self.runner_id, status=JobStatus.COMPLETED, progress=100.0, message=message,
                 completed_at=utcnow(), **values,
             )
             if not done:

@@ -8,11 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxify.db.models import Job
+from voxify.status import JobStatus
 
 OutputFormat = Literal["wav", "flac", "ogg", "mp3"]
-JobStatus = Literal["pending", "processing", "completed", "failed", "cancelled"]
-JobType = Literal["synthesis", "sample_processing", "clone_training"]
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from voxify import limits
-from voxify.config import Settings
 from voxify.db.models import Job, User, utcnow
 from voxify.errors import Forbidden, InvalidState, NotFound
 from voxify.files import repository as files_repository
 from voxify.ids import new_id
 from voxify.jobs import repository
-from voxify.jobs.schemas import TERMINAL, JobCreate, JobPatch, JobUpdate
-from voxify.text import clean_text, text_hash, word_count
-from voxify.voices.resolve import resolve_voice
+from voxify.jobs.schemas import JobCreate, JobPatch, JobUpdate
+from voxify.status import TERMINAL, UNFINISHED, JobStatus, JobType
+from voxify.synthesis import Door, Speech, SynthesisService
+from voxify.synthesis.job import job_speech
+from voxify.text import text_hash, word_count
 
 EDITABLE = ("voice_model_id", "text_language", "output_format", "sample_rate", "speed", "pitch",
             "volume", "config")
@@ -24,24 +24,25 @@ RUN_FIELDS = ("progress", "error_message", "output_file_path", "duration")
 
 
 def create_synthesis_job(
-    *, session: Session, settings: Settings, user: User, data: JobCreate,
-    xtts_speakers: Sequence[str] | None,
+    *, session: Session, speech: SynthesisService, user: User, data: JobCreate,
 ) -> Job:
-    """Validate and insert a pending synthesis job; the caller launches it after commit."""
-    text = clean_text(data.text_content, max_chars=settings.max_job_text_chars)
-    voice = resolve_voice(session=session, user=user, voice_id=data.voice_model_id,
-                          language=data.text_language, xtts_speakers=xtts_speakers)
-    limits.hit_daily(session=session, key=limits.synthesis_key(user.id),
-                     limit=settings.syntheses_per_day)
+    """Admit (rules, quota) and insert a pending synthesis job; the caller launches it after
+    commit."""
+    seed = data.config.get("seed")
+    admitted = speech.admit(session=session, user=user, door=Door.JOB, speech=Speech(
+        text=data.text_content, voice_id=data.voice_model_id, language=data.text_language,
+        output_format=data.output_format, sample_rate=data.sample_rate, speed=data.speed,
+        pitch=data.pitch, volume=data.volume, seed=seed if isinstance(seed, int) else None))
+    text = admitted.request.text
     job = Job(
         id=new_id("job"),
         user_id=user.id,
-        type="synthesis",
-        status="pending",
+        type=JobType.SYNTHESIS,
+        status=JobStatus.PENDING,
         progress=0.0,
         message="Job queued for processing",
         title=_title(text),
-        voice_model_id=voice.voice_model_id,
+        voice_model_id=admitted.voice.voice_model_id,
         text_language=data.text_language,
         output_format=data.output_format,
         sample_rate=data.sample_rate,
@@ -63,42 +64,46 @@ def get_job(*, session: Session, user: User, job_id: str) -> Job:
 
 
 def update_job(
-    *, session: Session, settings: Settings, user: User, job_id: str, data: JobUpdate,
-    xtts_speakers: Sequence[str] | None,
+    *, session: Session, speech: SynthesisService, user: User, job_id: str, data: JobUpdate,
 ) -> Job:
-    """Change the configuration of a job that has not started yet."""
+    """Change the configuration of a job that has not started yet (checked as a new one)."""
     job = get_job(session=session, user=user, job_id=job_id)
-    if job.status != "pending":
+    if job.status != JobStatus.PENDING:
         raise InvalidState(f"Only pending jobs can be updated; this one is {job.status}")
     changes = data.model_dump(exclude_unset=True, exclude_none=True, include=set(EDITABLE))
+    merged = job_speech(job)
+    merged = replace(merged, text=data.text_content or merged.text,
+                     voice_id=changes.get("voice_model_id", merged.voice_id),
+                     language=changes.get("text_language", merged.language),
+                     output_format=changes.get("output_format", merged.output_format),
+                     sample_rate=changes.get("sample_rate", merged.sample_rate),
+                     speed=changes.get("speed", merged.speed),
+                     pitch=changes.get("pitch", merged.pitch),
+                     volume=changes.get("volume", merged.volume))
+    admitted = speech.admit(session=session, user=user, speech=merged, door=Door.JOB,
+                            charge=False)
     if data.text_content is not None:
-        changes.update(_text_fields(clean_text(data.text_content,
-                                               max_chars=settings.max_job_text_chars)))
+        changes.update(_text_fields(admitted.request.text))
         changes["title"] = _title(changes["text_content"])
-    language = changes.get("text_language", job.text_language)
-    voice = resolve_voice(session=session, user=user,
-                          voice_id=changes.get("voice_model_id", job.voice_model_id),
-                          language=language, xtts_speakers=xtts_speakers)
-    changes["voice_model_id"] = voice.voice_model_id
-    if not repository.transition(session=session, job_id=job.id, from_statuses=("pending",),
-                                 **changes):
+    changes["voice_model_id"] = admitted.voice.voice_model_id
+    if not repository.transition(session=session, job_id=job.id,
+                                 from_statuses=(JobStatus.PENDING,), **changes):
         raise InvalidState("The job started before the update could be applied")
     session.refresh(job)
     return job
 
 
 def patch_job(
-    *, session: Session, settings: Settings, user: User, job_id: str, data: JobPatch,
-    xtts_speakers: Sequence[str] | None,
+    *, session: Session, speech: SynthesisService, user: User, job_id: str, data: JobPatch,
 ) -> Job:
     """Partial update: configuration while pending, cancellation, run fields for admins."""
     fields = data.model_dump(exclude_unset=True)
     status = fields.pop("status", None)
     run_fields = {k: fields.pop(k) for k in RUN_FIELDS if k in fields}
     if fields:
-        update_job(session=session, settings=settings, user=user, job_id=job_id,
-                   data=JobUpdate(**fields), xtts_speakers=xtts_speakers)
-    if run_fields or (status is not None and status != "cancelled"):
+        update_job(session=session, speech=speech, user=user, job_id=job_id,
+                   data=JobUpdate(**fields))
+    if run_fields or (status is not None and status != JobStatus.CANCELLED):
         if user.role != "admin":
             raise Forbidden("Only administrators may set a job's status or run fields; "
                             "owners may set status to 'cancelled'")
@@ -110,7 +115,7 @@ def patch_job(
                 values["completed_at"] = utcnow()
         repository.transition(session=session, job_id=job.id,
                               from_statuses=(job.status,), **values)
-    elif status == "cancelled":
+    elif status == JobStatus.CANCELLED:
         cancel_job(session=session, user=user, job_id=job_id)
     job = get_job(session=session, user=user, job_id=job_id)
     session.refresh(job)
@@ -123,8 +128,8 @@ def cancel_job(*, session: Session, user: User, job_id: str) -> Job:
     if job.status in TERMINAL:
         raise InvalidState(f"The job is already {job.status}")
     if not repository.transition(
-        session=session, job_id=job.id, from_statuses=("pending", "processing"),
-        status="cancelled", message="Cancelled by the user", completed_at=utcnow(),
+        session=session, job_id=job.id, from_statuses=UNFINISHED,
+        status=JobStatus.CANCELLED, message="Cancelled by the user", completed_at=utcnow(),
     ):
         session.refresh(job)
         raise InvalidState(f"The job is already {job.status}")
@@ -139,7 +144,7 @@ def delete_job(*, session: Session, user: User, job_id: str) -> list[str]:
     delete never leaves a row without its bytes.
     """
     job = get_job(session=session, user=user, job_id=job_id)
-    if job.status == "processing":
+    if job.status == JobStatus.PROCESSING:
         raise InvalidState("A processing job cannot be deleted; cancel it first")
     file = None
     if job.output_file_id:
@@ -168,6 +173,6 @@ def _title(text: str) -> str:
 def cancel_running(*, session: Session, job_id: str, reason: str) -> bool:
     """Cancel a job that has not ended (its subject is going away); False if it had ended."""
     return repository.transition(
-        session=session, job_id=job_id, from_statuses=("pending", "processing"),
-        status="cancelled", message=reason, completed_at=utcnow(),
+        session=session, job_id=job_id, from_statuses=UNFINISHED,
+        status=JobStatus.CANCELLED, message=reason, completed_at=utcnow(),
     )

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from voxify.storage.base import BlobNotFound, BlobStore, validate_key
 from voxify.storage.local import LocalBlobStore
 
-__all__ = ["BlobNotFound", "BlobStore", "open_blob_store", "validate_key"]
+if TYPE_CHECKING:
+    from voxify.config import Settings
+
+__all__ = ["BlobNotFound", "BlobStore", "blob_store_for", "open_blob_store", "validate_key"]
+
+
+def blob_store_for(settings: Settings) -> BlobStore:
+    """The blob store the settings name."""
+    return open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
+                           s3_region=settings.s3_region)
 
 
 def open_blob_store(

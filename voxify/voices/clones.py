@@ -10,12 +10,9 @@ from voxify.errors import InvalidParameter, InvalidState, NotFound
 from voxify.ids import new_id
 from voxify.jobs import repository as jobs_repository
 from voxify.jobs.service import cancel_running
+from voxify.status import CloneStatus, JobStatus, JobType, SampleStatus
 from voxify.voices import repository
 from voxify.voices.schemas import CloneCreate
-
-# Measured on 2 CPU cores: calibration speech, a coordinate search over conversion
-# parameters, each candidate scored by speaker similarity (docs/benchmarks.md).
-ESTIMATED_TRAINING_S = 60
 
 
 def latents_key(owner_id: str, clone_id: str) -> str:
@@ -37,7 +34,7 @@ def create_clone(
     missing = sorted(set(sample_ids) - {s.id for s in samples})
     if missing:
         raise NotFound(f"Voice sample '{missing[0]}' not found", details={"missing": missing})
-    not_ready = [s.id for s in samples if s.status != "ready"]
+    not_ready = [s.id for s in samples if s.status != SampleStatus.READY]
     if not_ready:
         raise InvalidState(
             "Every sample must be processed (status 'ready') before cloning",
@@ -45,11 +42,11 @@ def create_clone(
         )
     clone = VoiceClone(
         id=new_id("vc"), user_id=user.id, name=data.name, description=data.description,
-        language=data.language or samples[0].language, status="pending", sample_ids=sample_ids,
+        language=data.language or samples[0].language, status=CloneStatus.PENDING, sample_ids=sample_ids,
         config=data.config, engine="piper",
     )
     job = Job(
-        id=new_id("job"), user_id=user.id, type="clone_training", status="pending",
+        id=new_id("job"), user_id=user.id, type=JobType.CLONE_TRAINING, status=JobStatus.PENDING,
         progress=0.0, message="Voice clone training queued", subject_id=clone.id,
         title=f"Voice Model Training - {data.name}"[:255], text_language=clone.language,
         config=data.config,
@@ -78,7 +75,7 @@ def clone_job(*, session: Session, clone: VoiceClone) -> Job | None:
 def cancel_clone(*, session: Session, user: User, clone_id: str) -> VoiceClone:
     """Stop a pending or training clone; its job ends cancelled and so does the clone."""
     clone = get_clone(session=session, user=user, clone_id=clone_id)
-    if clone.status not in ("pending", "training") or clone.job_id is None:
+    if clone.status not in (CloneStatus.PENDING, CloneStatus.TRAINING) or clone.job_id is None:
         raise InvalidState(f"Only pending or training clones can be cancelled; this one is "
                            f"{clone.status}")
     if not cancel_running(session=session, job_id=clone.job_id, reason="Cancelled by the user"):
@@ -102,7 +99,7 @@ def delete_clone(*, session: Session, user: User, clone_id: str) -> list[str]:
 def select_clone(*, session: Session, user: User, clone_id: str) -> VoiceClone:
     """Make a ready clone the user's voice when a request names none."""
     clone = get_clone(session=session, user=user, clone_id=clone_id)
-    if clone.status != "ready":
+    if clone.status != CloneStatus.READY:
         raise InvalidState(f"Only a ready clone can be selected; this one is {clone.status}")
     row = session.get(User, user.id)
     if row is None:

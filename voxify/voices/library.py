@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from voxify.engines.languages import XTTS_LANGUAGES
-from voxify.errors import EngineUnavailable, NotFound
 
 PIPER_LANGUAGES = ("en-US",)
 SPEED_RANGE = (0.5, 2.0)
@@ -113,23 +111,3 @@ def studio_voice(speaker: str) -> Voice:
         quality_score=None,
         speaker=speaker,
     )
-
-
-def list_presets(xtts_speakers: Sequence[str] | None = None) -> list[Voice]:
-    """The preset voices: Piper's, plus XTTS's studio speakers where XTTS runs."""
-    return [*PRESETS, *(studio_voice(name) for name in xtts_speakers or ())]
-
-
-def get_voice(voice_id: str, xtts_speakers: Sequence[str] | None = None) -> Voice:
-    """The preset with this id; NotFound, or EngineUnavailable for XTTS's on a CPU deployment.
-
-    ``xtts_speakers`` is None where the deployment runs no XTTS engine.
-    """
-    if voice_id.startswith(XTTS_PREFIX) and xtts_speakers is None:
-        raise EngineUnavailable(
-            f"Voice '{voice_id}' is an XTTS studio speaker; this deployment runs no XTTS "
-            "engine (VOXIFY_XTTS_MODEL_DIR is not set)", details={"voice_id": voice_id})
-    for voice in list_presets(xtts_speakers):
-        if voice.voice_model_id == voice_id:
-            return voice
-    raise NotFound(f"Voice model '{voice_id}' not found")

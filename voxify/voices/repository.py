@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voxify.db.models import VoiceClone, VoiceSample
+from voxify.status import CloneStatus
 
 
 def add(*, session: Session, row: VoiceSample | VoiceClone) -> None:
@@ -75,7 +76,7 @@ def list_clones(
 def ready_clones(*, session: Session, owner_id: str) -> list[VoiceClone]:
     """The owner's clones that can speak, oldest first."""
     query = select(VoiceClone).where(
-        VoiceClone.user_id == owner_id, VoiceClone.status == "ready"
+        VoiceClone.user_id == owner_id, VoiceClone.status == CloneStatus.READY
     ).order_by(VoiceClone.created_at, VoiceClone.id)
     return list(session.scalars(query).all())
 

@@ -17,6 +17,7 @@ from voxify.errors import InvalidAudio, InvalidFilename, NotFound, PayloadTooLar
 from voxify.ids import new_id
 from voxify.jobs import repository as jobs_repository
 from voxify.jobs.service import cancel_running
+from voxify.status import JobStatus, JobType, SampleStatus
 from voxify.voices import repository
 from voxify.voices.schemas import SampleCreate
 
@@ -82,7 +83,7 @@ def create_sample(
     limits.hit_daily(session=session, key=f"upload:{user.id}", limit=settings.uploads_per_day)
     sample = VoiceSample(
         id=sample_id, user_id=user.id, name=data.name, description=data.description,
-        language=data.language, transcript=data.transcript, status="uploaded",
+        language=data.language, transcript=data.transcript, status=SampleStatus.UPLOADED,
         format=upload.format, original_filename=filename, file_size=len(upload.data),
         duration=upload.duration, original_sample_rate=upload.sample_rate, channels=1,
         upload_blob_key=upload_key(user.id, sample_id, upload.format),
@@ -113,18 +114,18 @@ def start_processing(*, session: Session, user: User, sample_id: str) -> tuple[V
                                                                                bool]:
     """Queue processing of a sample; returns (sample, job, created). Idempotent while running."""
     sample = get_sample(session=session, user=user, sample_id=sample_id)
-    if sample.job_id and sample.status in ("processing", "ready"):
+    if sample.job_id and sample.status in (SampleStatus.PROCESSING, SampleStatus.READY):
         job = jobs_repository.get_job(session=session, job_id=sample.job_id, owner_id=user.id)
         if job is not None:
             return sample, job, False
     job = Job(
-        id=new_id("job"), user_id=user.id, type="sample_processing", status="pending",
+        id=new_id("job"), user_id=user.id, type=JobType.SAMPLE_PROCESSING, status=JobStatus.PENDING,
         progress=0.0, message="Sample processing queued", subject_id=sample.id,
         title=f"Voice sample processing - {sample.name}"[:255], text_language=sample.language,
     )
     jobs_repository.add_job(session=session, job=job)
     sample.job_id = job.id
-    sample.status = "processing"
+    sample.status = SampleStatus.PROCESSING
     sample.error_message = None
     session.flush()
     return sample, job, True

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxify.db.models import Job, VoiceClone, VoiceSample
 from voxify.jobs.schemas import LANGUAGE_PATTERN
+from voxify.status import CloneStatus, SampleStatus
 
-SAMPLE_STATUSES = ("uploaded", "processing", "ready", "failed")
-CLONE_STATUSES = ("pending", "training", "ready", "failed", "cancelled")
+SAMPLE_STATUSES = tuple(SampleStatus)
+CLONE_STATUSES = tuple(CloneStatus)
 
 
 class SampleCreate(BaseModel):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from sqlalchemy.orm import Session
 
 from voxify.db.models import User
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import InvalidState, NotFound
 from voxify.ports import Synthesis, Voiceprints
+from voxify.speech import SynthesisRequest
 from voxify.voices import repository
-from voxify.voices.library import CALIBRATION_TEXTS, Voice, get_voice, list_presets
-from voxify.voices.resolve import CLONE_PREFIX, clone_voice
+from voxify.voices.catalogue import CLONE_PREFIX, VoiceCatalogue
+from voxify.voices.library import CALIBRATION_TEXTS, PRESETS, Voice
 
 PUBLIC_OWNER = "public"
 
@@ -25,7 +23,7 @@ def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int
     hold a GPU replica for minutes on the first query.
     """
     added = 0
-    for voice in list_presets():
+    for voice in PRESETS:
         if voiceprints.vector(voice.voice_model_id) is not None:
             continue
         audio = synthesis.synthesize(SynthesisRequest(text=" ".join(CALIBRATION_TEXTS),
@@ -39,7 +37,7 @@ def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int
 
 
 def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
-                 reference_id: str, xtts_speakers: Sequence[str] | None) -> np.ndarray:
+                 reference_id: str, catalogue: VoiceCatalogue) -> np.ndarray:
     """The stored embedding of the user's sample or clone, or of a preset voice."""
     if reference_id.startswith("vs_"):
         sample = repository.get_sample(session=session, sample_id=reference_id, owner_id=user.id)
@@ -52,7 +50,7 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
             raise NotFound(f"Voice model '{reference_id}' not found")
         state = clone.status
     else:
-        state = "ready" if get_voice(reference_id, xtts_speakers) else "missing"
+        state = "ready" if catalogue.preset(reference_id) else "missing"
     vector = voiceprints.vector(reference_id) if state == "ready" else None
     if vector is None:
         raise InvalidState(f"'{reference_id}' has no speaker embedding yet (status {state}); "
@@ -62,7 +60,7 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
 
 def similar_voices(
     *, session: Session, voiceprints: Voiceprints, user: User, vector: np.ndarray,
-    exclude: str, limit: int, xtts_speakers: Sequence[str] | None,
+    exclude: str, limit: int, catalogue: VoiceCatalogue,
 ) -> list[tuple[Voice, float]]:
     """Presets and the user's ready clones, most similar first, with cosine similarity."""
     where = {"$and": [{"kind": {"$in": ["preset", "clone"]}},
@@ -71,20 +69,8 @@ def similar_voices(
     for neighbour in voiceprints.nearest(vector, n=limit + 1, where=where):
         if neighbour.id == exclude:
             continue
-        voice = _visible_voice(session, user, neighbour.id, xtts_speakers)
+        voice = catalogue.visible(session=session, owner_id=user.id, voice_id=neighbour.id)
         if voice is not None:
             found.append((voice, round(neighbour.similarity, 4)))
     return found[:limit]
 
-
-def _visible_voice(session: Session, user: User, voice_id: str,
-                   xtts_speakers: Sequence[str] | None) -> Voice | None:
-    if voice_id.startswith(CLONE_PREFIX):
-        clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=user.id)
-        if clone is None or clone.status != "ready":
-            return None
-        return clone_voice(clone, xtts_available=xtts_speakers is not None)
-    try:
-        return get_voice(voice_id, xtts_speakers)
-    except NotFound:  # a preset that a newer release retired
-        return None

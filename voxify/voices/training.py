@@ -10,12 +10,12 @@ from voxify.audio.analysis import decode
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
 from voxify.db.session import session_scope
 from voxify.embeddings.encoder import cosine
-from voxify.engines.base import Audio
 from voxify.engines.conversion import convert, fit_conversion
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import InvalidAudio, InvalidState
 from voxify.jobs.runner import JobContext
 from voxify.ports import Voiceprints
+from voxify.speech import Audio, SynthesisRequest
+from voxify.status import SampleStatus
 from voxify.voices import repository
 from voxify.voices.clones import latents_key
 from voxify.voices.library import CALIBRATION_TEXTS
@@ -33,7 +33,7 @@ def train_clone(context: JobContext, job: Job) -> None:
             raise LookupError(f"voice clone {job.subject_id} no longer exists")
         samples = [s for s in repository.get_samples(
             session=session, sample_ids=clone.sample_ids, owner_id=clone.user_id,
-        ) if s.status == "ready" and s.processed_blob_key]
+        ) if s.status == SampleStatus.READY and s.processed_blob_key]
         session.expunge_all()
     if not samples:
         raise InvalidState("None of the clone's samples is ready any more (deleted?)")
@@ -41,7 +41,8 @@ def train_clone(context: JobContext, job: Job) -> None:
     targets = [decode(runner.blobs.get(s.processed_blob_key or "")) for s in samples]
     reference = _reference(voiceprints, samples, targets)
     context.progress(12.0, "Rendering calibration speech with the base voice")
-    source = [runner.synthesize(SynthesisRequest(text=text)) for text in CALIBRATION_TEXTS]
+    source = [runner.synthesis.synthesize(SynthesisRequest(text=text))
+              for text in CALIBRATION_TEXTS]
 
     def score(audio: Audio) -> float:
         return cosine(voiceprints.embed(audio), reference)
@@ -55,9 +56,9 @@ def train_clone(context: JobContext, job: Job) -> None:
         raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
     converted = convert(_join(source), fit.params)
     latents = None
-    if runner.conditioning_latents is not None:
+    if runner.catalogue.xtts_available:
         context.progress(92.0, "Computing XTTS conditioning latents")
-        latents = runner.conditioning_latents(targets)
+        latents = runner.synthesis.conditioning_latents(targets)
     key = latents_key(clone.user_id, clone.id)
     try:
         if latents is not None:

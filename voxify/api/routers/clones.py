@@ -11,7 +11,9 @@ from voxify.api.envelope import respond
 from voxify.db.models import User, VoiceClone
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
+from voxify.jobs.estimates import estimate_s
 from voxify.jobs.recovery import launch_job
+from voxify.status import JobType
 from voxify.voices import clones, repository
 from voxify.voices.purge import purge
 from voxify.voices.schemas import CLONE_STATUSES, CloneCreate, ClonePublic
@@ -26,8 +28,9 @@ def create_clone(data: CloneCreate, user: CurrentUser, services: ServicesDep) ->
         clone, job = clones.create_clone(session=session, settings=services.settings,
                                          user=user, data=data)
         public = ClonePublic.of(clone, job=job, selected_id=user.selected_voice_id)
+        estimated = estimate_s(session=session, job_type=JobType.CLONE_TRAINING)
     launch_job(services.launcher, job.id)
-    body = {**public.model_dump(), "estimated_duration": clones.ESTIMATED_TRAINING_S}
+    body = {**public.model_dump(), "estimated_duration": estimated}
     return respond(body, message="Voice clone creation started", status_code=201)
 
 

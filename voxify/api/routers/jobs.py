@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
 from voxify.api.envelope import respond
+from voxify.db.models import User
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 from voxify.jobs import repository, service
 from voxify.jobs.recovery import launch_job
 from voxify.jobs.repository import SORTABLE, JobFilters
-from voxify.jobs.schemas import TERMINAL, JobCreate, JobPatch, JobPublic, JobUpdate
+from voxify.jobs.schemas import JobCreate, JobPatch, JobPublic, JobUpdate
+from voxify.status import JobStatus, JobType
 
 router = APIRouter(tags=["jobs"])
 
-STATUS_ALIASES = {"running": "processing", "queued": "pending"}
-TYPE_ALIASES = {"voice_training": "clone_training", "training": "clone_training"}
-STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
-TYPES = ("synthesis", "sample_processing", "clone_training")
-PROGRESS_POLL_S = 0.25
-PROGRESS_KEEPALIVE_S = 15.0
+STATUS_ALIASES = {"running": JobStatus.PROCESSING, "queued": JobStatus.PENDING}
+TYPE_ALIASES = {"voice_training": JobType.CLONE_TRAINING, "training": JobType.CLONE_TRAINING}
+STATUSES = tuple(JobStatus)
+TYPES = tuple(JobType)
 
 
 @router.get("")
@@ -70,9 +71,8 @@ def list_jobs(
 def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Create a synthesis job; it runs in the background."""
     with session_scope(services.sessions) as session:
-        job = service.create_synthesis_job(session=session, settings=services.settings,
-                                           user=user, data=data,
-                                           xtts_speakers=services.synthesis.xtts_speakers())
+        job = service.create_synthesis_job(session=session, speech=services.speech,
+                                           user=user, data=data)
         public = JobPublic.of(job)
     launch_job(services.launcher, job.id)
     return respond(public, message="Synthesis job created successfully", status_code=201)
@@ -91,9 +91,8 @@ def update_job(job_id: str, data: JobUpdate, user: CurrentUser,
                services: ServicesDep) -> JSONResponse:
     """Update a pending job's text or configuration."""
     with session_scope(services.sessions) as session:
-        job = service.update_job(session=session, settings=services.settings, user=user,
-                                 job_id=job_id, data=data,
-                                 xtts_speakers=services.synthesis.xtts_speakers())
+        job = service.update_job(session=session, speech=services.speech, user=user,
+                                 job_id=job_id, data=data)
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 
@@ -103,9 +102,8 @@ def patch_job(job_id: str, data: JobPatch, user: CurrentUser,
               services: ServicesDep) -> JSONResponse:
     """Partially update a job (configuration while pending; status 'cancelled')."""
     with session_scope(services.sessions) as session:
-        job = service.patch_job(session=session, settings=services.settings, user=user,
-                                job_id=job_id, data=data,
-                                xtts_speakers=services.synthesis.xtts_speakers())
+        job = service.patch_job(session=session, speech=services.speech, user=user,
+                                job_id=job_id, data=data)
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 
@@ -130,34 +128,19 @@ def cancel_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONRes
 
 
 @router.get("/{job_id}/progress")
-def job_progress(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
+async def job_progress(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
     """Server-Sent Events with the job's progress until it ends."""
-    with session_scope(services.sessions) as session:
-        service.get_job(session=session, user=user, job_id=job_id)  # 404 before streaming
+    await run_in_threadpool(_owned_job, services, user, job_id)  # 404 before streaming
 
-    def events() -> Iterator[str]:
-        last: tuple[object, ...] | None = None
-        last_sent = time.monotonic()
-        while True:
-            with session_scope(services.sessions) as session:
-                job = service.get_job(session=session, user=user, job_id=job_id)
-                state = (job.status, round(job.progress, 1), job.message)
-                event = {"job_id": job.id, "progress": round(job.progress, 1),
-                         "status": job.status, "message": job.message}
-                if job.status == "completed":
-                    event.update(output_file_path=job.output_file_path, duration=job.duration)
-                if job.status == "failed":
-                    event["error_message"] = job.error_message
-            if state != last:
-                yield f"data: {json.dumps(event)}\n\n"
-                last, last_sent = state, time.monotonic()
-            elif time.monotonic() - last_sent > PROGRESS_KEEPALIVE_S:
-                yield ": keep-alive\n\n"
-                last_sent = time.monotonic()
-            if state[0] in TERMINAL:
-                yield 'data: {"event": "complete"}\n\n'
-                return
-            time.sleep(PROGRESS_POLL_S)
+    async def events() -> AsyncIterator[str]:
+        async for event in services.progress.listen(job_id):
+            yield ": keep-alive\n\n" if event is None else f"data: {json.dumps(event)}\n\n"
+        yield 'data: {"event": "complete"}\n\n'
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _owned_job(services: Services, user: User, job_id: str) -> None:
+    with session_scope(services.sessions) as session:
+        service.get_job(session=session, user=user, job_id=job_id)

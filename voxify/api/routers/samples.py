@@ -12,10 +12,12 @@ from voxify.api.envelope import respond
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 from voxify.jobs import repository as jobs_repository
+from voxify.jobs.estimates import estimate_s
 from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import LANGUAGE_PATTERN
+from voxify.status import JobType, SampleStatus
 from voxify.voices import repository, samples
-from voxify.voices.clones import ESTIMATED_TRAINING_S, create_clone
+from voxify.voices.clones import create_clone
 from voxify.voices.purge import purge
 from voxify.voices.schemas import (
     SAMPLE_STATUSES,
@@ -110,7 +112,7 @@ def process_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> 
     if created:
         launch_job(services.launcher, job.id)
     message = "Voice sample processing started" if created else (
-        "Voice sample is already processed" if sample.status == "ready"
+        "Voice sample is already processed" if sample.status == SampleStatus.READY
         else "Voice sample processing is already under way")
     return respond(body, message=message, status_code=202)
 
@@ -130,7 +132,8 @@ def train_from_sample(sample_id: str, user: CurrentUser, services: ServicesDep,
         body = {
             "training_job_id": job.id, "job_id": job.id, "clone_id": clone.id,
             "voice_model_id": clone.id, "status": job.status,
-            "estimated_duration": ESTIMATED_TRAINING_S,
+            "estimated_duration": estimate_s(session=session,
+                                             job_type=JobType.CLONE_TRAINING),
             "features": {"speaker_similarity_fit": True, "xtts_latents": False},
         }
     launch_job(services.launcher, job.id)

@@ -10,9 +10,7 @@ from fastapi.responses import JSONResponse
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
 from voxify.api.envelope import respond
 from voxify.db.session import session_scope
-from voxify.voices import repository
-from voxify.voices.library import Voice, list_presets
-from voxify.voices.resolve import clone_voice, find_voice
+from voxify.voices.library import Voice
 from voxify.voices.similarity import ensure_preset_vectors, query_vector, similar_voices
 
 router = APIRouter(prefix="/api/v1/voice/models", tags=["voices"])
@@ -31,23 +29,20 @@ def list_models(
     """Voices the caller may use, filtered by tags (comma-separated, all must match),
     language and type; with ``similar_to``, ordered by speaker similarity to that sample or
     voice."""
-    speakers = services.synthesis.xtts_speakers()
+    catalogue = services.catalogue
     with session_scope(services.sessions) as session:
         if similar_to:
             ensure_preset_vectors(services.voiceprints, services.synthesis)
             vector = query_vector(session=session, voiceprints=services.voiceprints, user=user,
-                                  reference_id=similar_to, xtts_speakers=speakers)
+                                  reference_id=similar_to, catalogue=catalogue)
             ranked = similar_voices(session=session, voiceprints=services.voiceprints, user=user,
-                                    vector=vector, exclude=similar_to, xtts_speakers=speakers,
+                                    vector=vector, exclude=similar_to, catalogue=catalogue,
                                     limit=page.offset + page.limit)
             similarity = {voice.voice_model_id: score for voice, score in ranked}
             voices = [voice for voice, _ in ranked]
         else:
             similarity = {}
-            voices = list_presets(speakers) + [
-                clone_voice(c, xtts_available=speakers is not None)
-                for c in repository.ready_clones(session=session, owner_id=user.id)
-            ]
+            voices = catalogue.available(session=session, user=user)
     meta_filters = {
         "available_tags": sorted({t for v in voices for t in v.tags}),
         "available_languages": sorted({lang for v in voices for lang in v.languages}),
@@ -72,8 +67,7 @@ def list_models(
 def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """One voice (a preset, or one of the caller's ready clones) with its configuration."""
     with session_scope(services.sessions) as session:
-        voice = find_voice(session=session, owner_id=user.id, voice_id=model_id,
-                           xtts_speakers=services.synthesis.xtts_speakers())
+        voice = services.catalogue.find(session=session, owner_id=user.id, voice_id=model_id)
     return respond(voice.public(max_text_length=services.settings.max_job_text_chars))
 
 

@@ -1,4 +1,8 @@
-"""The synthesis job handler: speak the text chunk by chunk, store the file, finish the row."""
+"""The synthesis job handler: speak the text chunk by chunk, store the file, finish the row.
+
+The job was admitted by SynthesisService (rules applied, quota charged) when it was created;
+here each chunk is planned by the same ``plan_request`` as every other door.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +13,46 @@ from sqlalchemy.orm import Session
 
 from voxify.db.models import Job
 from voxify.db.session import session_scope
-from voxify.engines.base import Audio
-from voxify.engines.render import SynthesisRequest
 from voxify.errors import Unavailable
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.jobs.runner import JobContext
+from voxify.speech import Audio, SynthesisRequest
+from voxify.synthesis.options import Speech, plan_request
 from voxify.text import split_chunks
-from voxify.voices.resolve import find_voice, synthesis_request
+from voxify.voices.library import DEFAULT_VOICE
 
 CHUNK_PAUSE_S = 0.15
 BUSY_RETRY_S = 30.0  # how long a background job waits out an overloaded synthesizer pool
+CHUNK_CHARS = 400  # text per engine call: progress moves and cancellation lands between them
+
+
+def job_speech(job: Job) -> Speech:
+    """What a synthesis job row asks for."""
+    seed = (job.config or {}).get("seed")
+    return Speech(text=job.text_content or "", voice_id=job.voice_model_id,
+                  language=job.text_language, output_format=job.output_format,
+                  sample_rate=job.sample_rate, speed=job.speed, pitch=job.pitch,
+                  volume=job.volume, seed=seed if isinstance(seed, int) else None)
 
 
 def run_synthesis(context: JobContext, job: Job) -> None:
     """Synthesize a job's text and store the audio as the job's output file."""
     runner = context.runner
+    speech = job_speech(job)
     with session_scope(runner.sessions) as session:
-        voice = find_voice(session=session, owner_id=job.user_id,
-                           voice_id=job.voice_model_id or "default_voice_001",
-                           xtts_speakers=runner.xtts_speakers() if runner.xtts_speakers else None)
-    chunks = split_chunks(job.text_content or "", max_chars=runner.chunk_chars)
+        voice = runner.catalogue.find(session=session, owner_id=job.user_id,
+                                      voice_id=speech.voice_id or DEFAULT_VOICE.voice_model_id)
+    chunks = split_chunks(speech.text, max_chars=CHUNK_CHARS)
     context.progress(10.0, "Text preprocessing completed")
     pieces: list[Audio] = []
     for index, chunk in enumerate(chunks):
-        request = synthesis_request(
-            voice, text=chunk, language=job.text_language, speed=job.speed, pitch=job.pitch,
-            volume=job.volume, sample_rate=job.sample_rate, seed=_seed(job, index),
-        )
+        request = plan_request(voice, speech, text=chunk, seed=_seed(speech, index))
         pieces.append(_with_retry(context, request))
         context.progress(10.0 + 80.0 * (index + 1) / len(chunks),
                          f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)")
-    audio = _join(pieces)
-    file = write_audio(blobs=runner.blobs, owner_id=job.user_id, audio=audio,
-                       fmt=job.output_format)
+    file = write_audio(blobs=runner.blobs, owner_id=job.user_id, audio=_join(pieces),
+                       fmt=speech.output_format)
     file.job_id = job.id
 
     def store(session: Session) -> None:
@@ -56,10 +66,9 @@ def run_synthesis(context: JobContext, job: Job) -> None:
         raise
 
 
-def _seed(job: Job, chunk_index: int) -> int | None:
-    """The job's XTTS seed (``config.seed``), varied per chunk so chunks do not repeat noise."""
-    seed = (job.config or {}).get("seed")
-    return None if not isinstance(seed, int) else (seed + chunk_index) % 2**31
+def _seed(speech: Speech, chunk_index: int) -> int | None:
+    """The job's XTTS seed, varied per chunk so chunks do not repeat the same noise."""
+    return None if speech.seed is None else (speech.seed + chunk_index) % 2**31
 
 
 def _with_retry(context: JobContext, request: SynthesisRequest) -> Audio:
@@ -67,7 +76,7 @@ def _with_retry(context: JobContext, request: SynthesisRequest) -> Audio:
     delay = 0.25
     while True:
         try:
-            return context.runner.synthesize(request)
+            return context.runner.synthesis.synthesize(request)
         except Unavailable:
             if time.monotonic() > deadline:
                 raise

@@ -1,0 +1,78 @@
+"""What a caller asks to hear, and the rules every door applies to it before any work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from voxify.audio.encode import check_sample_rate
+from voxify.config import Settings
+from voxify.errors import IncompatibleOptions
+from voxify.speech import SynthesisRequest
+from voxify.voices.library import Voice
+
+# Encodings a door may send: whole files, and raw 16-bit PCM for the chunked stream.
+WIRE_FORMATS = ("wav", "flac", "ogg", "mp3", "pcm")
+
+
+class Door(StrEnum):
+    """How the speech leaves: each door has its own text limit (Settings)."""
+
+    SYNC = "sync"
+    STREAM = "stream"
+    JOB = "job"
+
+    def max_chars(self, settings: Settings) -> int:
+        """The longest text this door accepts."""
+        return {Door.SYNC: settings.max_sync_text_chars,
+                Door.STREAM: settings.max_stream_text_chars,
+                Door.JOB: settings.max_job_text_chars}[self]
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One synthesis as a caller asks for it, whatever door it came through."""
+
+    text: str
+    voice_id: str | None = None
+    language: str = "en-US"
+    output_format: str = "wav"
+    sample_rate: int | None = None  # None: the voice's native rate
+    speed: float = 1.0
+    pitch: float = 1.0
+    volume: float = 1.0
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A synthesis that passed every rule: what to render, and how to encode it."""
+
+    voice: Voice
+    request: SynthesisRequest
+    output_format: str
+
+
+def plan_request(voice: Voice, speech: Speech, *, text: str,
+                 seed: int | None = None) -> SynthesisRequest:
+    """The engine request for ``text`` in ``voice``; IncompatibleOptions when the output
+    format cannot carry the sample rate the voice would be rendered at."""
+    rate = speech.sample_rate or voice.sample_rate
+    fmt = speech.output_format
+    if fmt not in WIRE_FORMATS:
+        raise IncompatibleOptions(f"Unknown output format '{fmt}'",
+                                  details={"supported_formats": list(WIRE_FORMATS)})
+    if fmt != "pcm":
+        try:
+            check_sample_rate(rate, fmt)
+        except ValueError as exc:
+            raise IncompatibleOptions(
+                f"{exc} (voice '{voice.voice_model_id}', engine {voice.engine})",
+                details={"output_format": fmt, "sample_rate": rate, "engine": voice.engine},
+            ) from exc
+    return SynthesisRequest(
+        text=text, voice_id=voice.voice_model_id, language=speech.language,
+        engine=voice.engine, conversion=voice.conversion, latents_key=voice.latents_key,
+        speaker=voice.speaker, speed=speech.speed, pitch=speech.pitch, volume=speech.volume,
+        sample_rate=rate, seed=speech.seed if seed is None else seed,
+    )

@@ -1,0 +1,35 @@
+"""The request bodies of the /tts doors, and how each becomes a Speech."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voxify.jobs.schemas import LANGUAGE_PATTERN, SynthesisOptions
+from voxify.synthesis.options import Speech
+
+
+class TTSRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=200_000)
+    voice_id: str | None = Field(None, min_length=1, max_length=64)
+    language: str = Field("en-US", pattern=LANGUAGE_PATTERN, max_length=16)
+    config: SynthesisOptions = Field(default_factory=SynthesisOptions)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="XTTS: same seed, same audio")
+
+    def speech(self, output_format: str | None = None) -> Speech:
+        """The request as the synthesis service takes it."""
+        options = self.config
+        return Speech(text=self.text, voice_id=self.voice_id, language=self.language,
+                      output_format=output_format or options.output_format,
+                      sample_rate=options.sample_rate, speed=options.speed,
+                      pitch=options.pitch, volume=options.volume, seed=self.seed)
+
+
+class StreamRequest(TTSRequest):
+    """POST /tts/stream: what /tts/synthesize takes, plus the raw stream's encoding."""
+
+    format: Literal["wav", "pcm"] = Field("wav", description="wav: 16-bit PCM WAV of unknown "
+                                          "length; pcm: raw 16-bit little-endian mono samples")

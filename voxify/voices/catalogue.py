@@ -1,0 +1,128 @@
+"""The voice catalogue: which voices this deployment offers, and which one a request means.
+
+Built once per process from what the deployment runs (Piper always; XTTS's studio speakers
+where an XTTS pool exists) and injected wherever a voice is looked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from voxify.db.models import User, VoiceClone
+from voxify.engines.languages import XTTS_LANGUAGES
+from voxify.errors import EngineUnavailable, InvalidParameter, InvalidState, NotFound
+from voxify.status import CloneStatus
+from voxify.voices import repository
+from voxify.voices.library import (
+    DEFAULT_VOICE,
+    PIPER_LANGUAGES,
+    PRESETS,
+    XTTS_PREFIX,
+    Voice,
+    studio_voice,
+)
+
+CLONE_PREFIX = "vc_"
+XTTS_CLONE_NOTE = "XTTS v2 zero-shot clone from the samples' conditioning latents"
+CPU_CLONE_NOTE = (
+    "CPU clone: Piper speech converted toward the samples' speaker with the WORLD vocoder "
+    "(F0 statistics, spectral envelope warp and equalisation) - an approximation"
+)
+
+
+class VoiceCatalogue:
+    """Presets of every engine this deployment runs, and users' clones as they speak here."""
+
+    def __init__(self, *, xtts_speakers: Sequence[str] | None = None) -> None:
+        """``xtts_speakers``: the XTTS pool's studio speakers; None where no XTTS runs."""
+        self.xtts_available = xtts_speakers is not None
+        self._presets = {v.voice_model_id: v for v in
+                         (*PRESETS, *(studio_voice(name) for name in xtts_speakers or ()))}
+
+    def presets(self) -> list[Voice]:
+        """Every preset voice, Piper's first."""
+        return list(self._presets.values())
+
+    def preset(self, voice_id: str) -> Voice:
+        """The preset with this id; NotFound, or EngineUnavailable for XTTS's without XTTS."""
+        voice = self._presets.get(voice_id)
+        if voice is not None:
+            return voice
+        if voice_id.startswith(XTTS_PREFIX) and not self.xtts_available:
+            raise EngineUnavailable(
+                f"Voice '{voice_id}' is an XTTS studio speaker; this deployment runs no XTTS "
+                "engine (VOXIFY_XTTS_MODEL_DIR is not set)", details={"voice_id": voice_id})
+        raise NotFound(f"Voice model '{voice_id}' not found")
+
+    def clone(self, clone: VoiceClone) -> Voice:
+        """A clone as a library voice (type ``custom``), visible to its owner only.
+
+        A clone with XTTS latents speaks with XTTS and XTTS's languages where the deployment
+        runs XTTS; elsewhere it is shown (and speaks) as what it then is, a CPU clone in
+        Piper's language.
+        """
+        xtts = clone.latents_blob_key is not None and self.xtts_available
+        return Voice(
+            voice_model_id=clone.id,
+            name=clone.name,
+            type="custom",
+            engine="xtts" if xtts else "piper",
+            # A CPU clone speaks what the Piper voice speaks, whatever its samples' language.
+            language=clone.language if xtts else PIPER_LANGUAGES[0],
+            languages=tuple(XTTS_LANGUAGES.values()) if xtts else PIPER_LANGUAGES,
+            description=clone.description or "Personal voice clone created from user samples",
+            tags=("custom", "personal"),
+            owner_id=clone.user_id,
+            quality_score=None if clone.similarity is None else round(clone.similarity, 3),
+            created_at=clone.created_at,
+            extra={
+                "clone_id": clone.id,
+                "status": clone.status,
+                "samples_language": clone.language,
+                "speaker_similarity": clone.similarity,
+                "baseline_similarity": clone.baseline_similarity,
+                "method": XTTS_CLONE_NOTE if xtts else CPU_CLONE_NOTE,
+            },
+            conversion=None if xtts else clone.conversion,
+            latents_key=clone.latents_blob_key if xtts else None,
+        )
+
+    def find(self, *, session: Session, owner_id: str, voice_id: str) -> Voice:
+        """A preset, or the owner's ready clone; NotFound for anything else."""
+        if not voice_id.startswith(CLONE_PREFIX):
+            return self.preset(voice_id)
+        clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=owner_id)
+        if clone is None:
+            raise NotFound(f"Voice model '{voice_id}' not found")
+        if clone.status != CloneStatus.READY or clone.conversion is None:
+            raise InvalidState(f"Voice clone '{voice_id}' is {clone.status}; it speaks once ready")
+        return self.clone(clone)
+
+    def visible(self, *, session: Session, owner_id: str, voice_id: str) -> Voice | None:
+        """The voice if ``owner_id`` may speak with it now, else None."""
+        try:
+            return self.find(session=session, owner_id=owner_id, voice_id=voice_id)
+        except (NotFound, InvalidState, EngineUnavailable):
+            return None
+
+    def resolve(self, *, session: Session, user: User, voice_id: str | None,
+                language: str) -> Voice:
+        """The voice a request names, else the user's selected voice, else the default preset;
+        it must speak ``language``."""
+        chosen = voice_id or user.selected_voice_id or DEFAULT_VOICE.voice_model_id
+        voice = self.find(session=session, owner_id=user.id, voice_id=chosen)
+        if not voice.supports_language(language):
+            hint = ("" if self.xtts_available or voice.type != "custom" else
+                    "; other languages need the XTTS engine, which this deployment does not run")
+            raise InvalidParameter(
+                f"Voice '{voice.voice_model_id}' does not speak '{language}'{hint}",
+                details={"supported_languages": list(voice.languages)},
+            )
+        return voice
+
+    def available(self, *, session: Session, user: User) -> list[Voice]:
+        """Every voice the user may speak with: presets, then their ready clones."""
+        clones = repository.ready_clones(session=session, owner_id=user.id)
+        return self.presets() + [self.clone(c) for c in clones]
