@@ -94,10 +94,10 @@ class Piece:
 def stream_pieces(text: str, *, first_words: int = 4, max_chars: int = 250) -> list[Piece]:
     """Split text so the first audio comes quickly and the rest in natural units.
 
-    The opening is the first clause, or its first ``first_words`` words when it is longer: four
-    words render in about 0.1 s on a small CPU, a whole sentence in 0.3-0.5 s. The rest of the
-    first sentence follows in one piece, then whole sentences; a sentence longer than
-    ``max_chars`` is cut at clauses, then words.
+    The opening is the first clause, or its first ``first_words`` words when it is longer: a
+    few words render in a fraction of a sentence's time (docs/benchmarks.md, Streaming). The
+    rest of the first sentence follows in one piece, then whole sentences; a sentence longer
+    than ``max_chars`` is cut at clauses, then words.
     """
     pieces: list[Piece] = []
     for sentence in (s.strip() for s in _SENTENCE_END.split(text)):

@@ -40,8 +40,7 @@ def piper() -> PiperEngine:
 @pytest.fixture(scope="session")
 def speaker_encoder() -> SpeakerEncoder:
     """resemblyzer's encoder (its weights ship in the package), loaded once."""
-    # One torch thread: steady 0.06-0.1 s per embedding here; two threads on two busy cores
-    # stalled for seconds.
+    # One torch thread: with two, embeddings on two busy cores stalled (oversubscription).
     return SpeakerEncoder(threads=1)
 
 
