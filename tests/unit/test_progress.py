@@ -113,7 +113,7 @@ def test_64_listeners_share_one_watcher_per_job_and_do_not_slow_syntheses(
                 assert watching == JOBS
             return alone, watched, watching, reads_per_s, seen
 
-    alone, watched, watching, reads_per_s, seen = asyncio.run(run())
+    alone, watched, _, reads_per_s, seen = asyncio.run(run())
     assert all(events and events[0]["status"] == "pending" for events in seen)
     # One watcher per job reads its row POLL_S apart: JOBS x 4 reads a second, not LISTENERS x 4.
     assert reads_per_s <= JOBS / services.progress._poll_s * 1.5, reads_per_s

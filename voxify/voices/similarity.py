@@ -9,6 +9,7 @@ from voxify.db.models import User
 from voxify.errors import InvalidState, NotFound
 from voxify.ports import Synthesis, Voiceprints
 from voxify.speech import SynthesisRequest
+from voxify.status import CloneStatus, SampleStatus
 from voxify.voices import repository
 from voxify.voices.catalogue import CLONE_PREFIX, VoiceCatalogue
 from voxify.voices.library import CALIBRATION_TEXTS, PRESETS, Voice
@@ -43,15 +44,17 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
         sample = repository.get_sample(session=session, sample_id=reference_id, owner_id=user.id)
         if sample is None:
             raise NotFound(f"Voice sample '{reference_id}' not found")
+        ready = sample.status == SampleStatus.READY
         state = sample.status
     elif reference_id.startswith(CLONE_PREFIX):
         clone = repository.get_clone(session=session, clone_id=reference_id, owner_id=user.id)
         if clone is None:
             raise NotFound(f"Voice model '{reference_id}' not found")
-        state = clone.status
+        ready, state = clone.status == CloneStatus.READY, clone.status
     else:
-        state = "ready" if catalogue.preset(reference_id) else "missing"
-    vector = voiceprints.vector(reference_id) if state == "ready" else None
+        catalogue.preset(reference_id)  # NotFound unless the preset exists here
+        ready, state = True, "preset"
+    vector = voiceprints.vector(reference_id) if ready else None
     if vector is None:
         raise InvalidState(f"'{reference_id}' has no speaker embedding yet (status {state}); "
                            "process the sample or wait for the clone to be ready")
