@@ -32,6 +32,8 @@ class Synthesizer:
     def __init__(self, settings: Settings, engine: str = "piper") -> None:
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
+        self._narrow = 0  # one-thread twin sessions (0: one render at a time)
+        self._batch_size = 1
         blobs = blob_store_for(settings)
         if engine == "xtts":
             xtts = open_xtts(settings)
@@ -44,12 +46,16 @@ class Synthesizer:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
         threads = int(user_config.get("intra_op_threads", 0))
-        if self._engines.piper is not None and threads != self._threads:
+        narrow = int(user_config.get("narrow_sessions", 0))
+        piper = self._engines.piper
+        if isinstance(piper, PiperEngine) and (threads, narrow) != (self._threads, self._narrow):
             # A new thread count needs a new ONNX session.
-            self._engines.piper = PiperEngine(self._settings.piper_model_path,
-                                              intra_op_threads=threads)
-            self._threads = threads
+            if threads != self._threads:
+                piper = PiperEngine(self._settings.piper_model_path, intra_op_threads=threads)
+            self._engines.replace_piper(piper, [piper.with_threads(1) for _ in range(narrow)])
+            self._threads, self._narrow = threads, narrow
         batch_size = int(user_config.get("max_batch_size", 1))
+        self._batch_size = batch_size
         wait_s = float(user_config.get("batch_wait_timeout_s", 0.0))
         # @serve.batch adds these setters at run time; its type hints do not declare them.
         self._batch.set_max_batch_size(batch_size)  # type: ignore[attr-defined]
@@ -63,6 +69,11 @@ class Synthesizer:
 
     async def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render one request (grouped with concurrent ones when batching is on)."""
+        if self._batch_size == 1:
+            # Nothing to group: skip the batch queue, which would also run one call at a time
+            # (its max_concurrent_batches); the engines' schedulers say what runs together.
+            self._engines.stats["batch_size_1"] += 1
+            return await asyncio.to_thread(self._engines.render, request)
         result: Audio = await self._batch(request)
         return result
 

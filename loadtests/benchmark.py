@@ -1,11 +1,14 @@
-"""Voxify benchmark: raw Piper RTF vs the service end to end, and batched vs unbatched serving."""
+"""Voxify benchmark: the service end to end vs raw Piper and Piper's own HTTP server, and
+batched vs unbatched serving."""
 
-# Usage: .venv/bin/python loadtests/benchmark.py [--quick] [--json PATH] [--locust]
-# Only the public HTTP API is measured, plus the raw engine (a child process) for the baseline.
+# Usage: .venv/bin/python loadtests/benchmark.py [--quick] [--json PATH] [--locust] [--no-batched]
+# Only the public HTTP API is measured, plus the raw engine (a child process) and Piper's own
+# HTTP server (python -m piper.http_server, same voice) as baselines.
 # This process imports neither ray nor the project: each service runs as its own `voxify serve`
 # session, and the raw engine runs in a session of its own too (see bench/raw.py).
 # The pieces live in the package bench/ next to this file: config (plan, sentences, modes),
-# stats, service (process management), client, raw (baseline engine), load, report.
+# stats, service (process management), client, raw (baseline engine), piper_server, load,
+# report.
 
 from __future__ import annotations
 
@@ -28,15 +31,23 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
 from bench.config import CONCURRENCY, FULL, MODES, QUICK, Plan  # noqa: E402
-from bench.load import breakdown, concurrent, run_locust, sequential, signed_up  # noqa: E402
+from bench.load import (  # noqa: E402
+    breakdown,
+    bursts,
+    piper_callers,
+    run_locust,
+    sequential,
+    signed_up,
+)
+from bench.piper_server import PiperServer  # noqa: E402
 from bench.raw import RawEngine, raw_worker  # noqa: E402
 from bench.report import jsonable, report, summary  # noqa: E402
 from bench.service import services  # noqa: E402
-from bench.stats import Results, Sample, Stats, percentile  # noqa: E402
+from bench.stats import Results, Stats, burst_stats, paired_median, percentile  # noqa: E402
 
 
-def run(plan: Plan, workdir: Path, with_locust: bool) -> Results:
-    """Raw baseline next to the idle unbatched service, then both modes taking turns."""
+def run(plan: Plan, workdir: Path, with_locust: bool, with_batched: bool = True) -> Results:
+    """Raw engine, Piper's HTTP server and the service side by side; then batched vs unbatched."""
     results = Results(
         machine={"cpus": os.cpu_count(), "platform": platform.platform(),
                  "python": platform.python_version()},
@@ -45,49 +56,62 @@ def run(plan: Plan, workdir: Path, with_locust: bool) -> Results:
               "concurrency": CONCURRENCY},
     )
     engine = RawEngine()
-    with closing(engine), services(["unbatched"], workdir) as first:
-        with signed_up(first["unbatched"]) as plain:
+    server = PiperServer(workdir)
+    with closing(engine), closing(server), services(["unbatched"], workdir) as first:
+        server.wait_ready()
+        with signed_up(first["unbatched"]) as plain, piper_callers(server) as piper:
             # The repo's serve_config.yaml is the unbatched mode: it is "the service" here. The
-            # batched service starts only afterwards, so the baseline sees one idle service.
-            print("[unbatched] sequential: raw engine and service interleaved", flush=True)
+            # batched service starts only afterwards, so the comparisons with Piper see one
+            # idle service.
+            print("[unbatched] sequential: raw engine, Piper server and service interleaved",
+                  flush=True)
             log_start = first["unbatched"].log_size()
-            raw, served = sequential(engine, plain[0], plan)
+            c1 = sequential({"raw": engine, "service": plain[0], "piper-server": piper[0]}, plan)
+            raw, served = c1["raw"], c1["service"]
             time.sleep(2.0)  # replica log lines reach `serve run`'s output with a delay
             results.breakdown = breakdown(served, first["unbatched"].access_log(log_start))
             results.raw, results.service_c1 = Stats.of(raw), Stats.of(served)
+            results.piper_c1 = Stats.of(c1["piper-server"])
             results.overhead_c1 = results.service_c1.rtf / results.raw.rtf
-            pairs = list(zip(raw, served, strict=True))
-            results.paired_overhead_median = percentile(
-                sorted((s.wall_s / s.audio_s) / (r.wall_s / r.audio_s) for r, s in pairs), 50)
+            results.vs_piper_c1 = results.service_c1.rtf / results.piper_c1.rtf
+            results.vs_piper_c1_paired_median = paired_median(served, c1["piper-server"])
+            results.paired_overhead_median = paired_median(served, raw)
             results.paired_overhead_ms_median = percentile(
-                sorted((s.wall_s - r.wall_s) * 1000 for r, s in pairs), 50)
+                sorted((s.wall_s - r.wall_s) * 1000 for r, s in zip(raw, served, strict=True)),
+                50)
 
-            bursts: dict[str, list[tuple[list[Sample], float]]] = {mode: [] for mode in MODES}
-            with services(["batched"], workdir) as second, signed_up(second["batched"]) as batch:
-                clients = {"unbatched": plain, "batched": batch}
-                for round_index in range(plan.burst_rounds):
-                    # ABBA order: neither mode always runs right after the other.
-                    order = list(MODES) if round_index % 2 == 0 else list(reversed(MODES))
-                    for mode in order:
-                        print(f"[{mode}] concurrency {CONCURRENCY}: burst {round_index + 1}/"
-                              f"{plan.burst_rounds} of {len(plan.burst)} requests", flush=True)
-                        bursts[mode].append(concurrent(clients[mode], plan.burst))
-        for mode, runs in bursts.items():
-            samples = [sample for batch, _ in runs for sample in batch]
-            results.modes[mode] = {
-                **MODES[mode],
-                "c8": Stats.of(samples, sum(elapsed for _, elapsed in runs)),
-                "burst_audio_s_per_s": [sum(s.audio_s for s in batch) / elapsed
-                                        for batch, elapsed in runs],
-            }
-        results.service_c8 = results.modes["unbatched"]["c8"]
+            duel = bursts({"service": plain, "piper-server": piper}, plan.burst,
+                          plan.burst_rounds)
+            server.close()  # idle from here on: the batched comparison runs without it
+            results.service_c8 = burst_stats(duel["service"])
+            results.piper_c8 = burst_stats(duel["piper-server"])
+            results.vs_piper_c8 = results.service_c8.rtf / results.piper_c8.rtf
+            results.vs_piper_c8_rounds = [
+                (ours / sum(s.audio_s for s in batch_ours)) / (theirs / sum(
+                    s.audio_s for s in batch_theirs))
+                for (batch_ours, ours), (batch_theirs, theirs)
+                in zip(duel["service"], duel["piper-server"], strict=True)]
+
+            if with_batched:
+                with services(["batched"], workdir) as second, \
+                        signed_up(second["batched"]) as batch:
+                    runs = bursts({"unbatched": plain, "batched": batch}, plan.burst,
+                                  plan.burst_rounds, label="batching: ")
+                for mode, mode_runs in runs.items():
+                    results.modes[mode] = {
+                        **MODES[mode],
+                        "c8": burst_stats(mode_runs),
+                        "burst_audio_s_per_s": [sum(s.audio_s for s in batch) / elapsed
+                                                for batch, elapsed in mode_runs],
+                    }
         if with_locust:  # the batched service is gone again: locust sees the repo config alone
             results.locust = run_locust(first["unbatched"].url, workdir)
 
-    unbatched = results.modes["unbatched"]["c8"].audio_s_per_s
-    batched = results.modes["batched"]["c8"].audio_s_per_s
-    results.batched_over_unbatched = batched / unbatched
-    results.faster = "batched" if batched > unbatched else "unbatched"
+    if results.modes:
+        unbatched = results.modes["unbatched"]["c8"].audio_s_per_s
+        batched = results.modes["batched"]["c8"].audio_s_per_s
+        results.batched_over_unbatched = batched / unbatched
+        results.faster = "batched" if batched > unbatched else "unbatched"
     return results
 
 
@@ -98,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--locust", action="store_true",
                         help="run loadtests/locustfile.py headless against the unbatched service")
+    parser.add_argument("--no-batched", action="store_true",
+                        help="skip the batched-vs-unbatched comparison (a second service)")
     parser.add_argument("--raw-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.raw_worker:
@@ -110,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="voxify-bench-") as tmp:
-        results = run(QUICK if args.quick else FULL, Path(tmp), args.locust)
+        results = run(QUICK if args.quick else FULL, Path(tmp), args.locust,
+                      with_batched=not args.no_batched)
     print()
     print(report(results))
     print(f"(total benchmark time {time.perf_counter() - started:.0f} s)")

@@ -9,6 +9,8 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 CONCURRENCY = 8
 OVERHEAD_TARGET = 1.15
+# Service RTF / Piper's own HTTP server's RTF (issue 10): at most these, per concurrency.
+VS_PIPER_TARGETS = {1: 1.15, 8: 1.00}
 MODES = {
     "unbatched": {"max_batch_size": 1, "batch_wait_timeout_s": 0.0},
     "batched": {"max_batch_size": 8, "batch_wait_timeout_s": 0.05},

@@ -11,15 +11,21 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .client import Client
 from .config import BIN, CONCURRENCY, SENTENCES, Plan
-from .raw import RawEngine
+from .piper_server import PiperClient, PiperServer
 from .service import Service
 from .stats import Sample, percentile
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "locustfile.py"
+
+
+class Caller(Protocol):
+    """Anything that synthesizes one text and says how long it took: a client, the raw engine."""
+
+    def synthesize(self, text: str) -> Sample: ...
 
 
 @contextmanager
@@ -37,7 +43,20 @@ def signed_up(service: Service) -> Iterator[list[Client]]:
             client.close()
 
 
-def concurrent(clients: Sequence[Client], texts: Sequence[str]) -> tuple[list[Sample], float]:
+@contextmanager
+def piper_callers(server: PiperServer) -> Iterator[list[PiperClient]]:
+    """CONCURRENCY callers of Piper's own HTTP server, warmed up like the service's."""
+    clients = [PiperClient(server.url) for _ in range(CONCURRENCY)]
+    try:
+        print("[piper-server] warming up", flush=True)
+        _warm_up(clients)
+        yield clients
+    finally:
+        for client in clients:
+            client.close()
+
+
+def concurrent(clients: Sequence[Caller], texts: Sequence[str]) -> tuple[list[Sample], float]:
     """Serve all texts with one thread per client pulling from a shared queue."""
     work: queue.SimpleQueue[str] = queue.SimpleQueue()
     for text in texts:
@@ -47,7 +66,7 @@ def concurrent(clients: Sequence[Client], texts: Sequence[str]) -> tuple[list[Sa
     lock = threading.Lock()
     gate = threading.Barrier(len(clients) + 1)
 
-    def worker(client: Client) -> None:
+    def worker(client: Caller) -> None:
         gate.wait()
         while True:
             try:
@@ -76,27 +95,42 @@ def concurrent(clients: Sequence[Client], texts: Sequence[str]) -> tuple[list[Sa
     return samples, elapsed
 
 
-def _warm_up(clients: Sequence[Client]) -> None:
+def _warm_up(clients: Sequence[Caller]) -> None:
     """Exercise every account and the whole request path (batched path too) once."""
     concurrent(clients, [SENTENCES[0]] * len(clients))
     clients[0].synthesize(SENTENCES[1])
 
 
-def sequential(engine: RawEngine, client: Client,
-                plan: Plan) -> tuple[list[Sample], list[Sample]]:
-    """Raw engine and service (idle apart from this one request) take turns on each sentence."""
-    raw: list[Sample] = []
-    served: list[Sample] = []
-    for round_index in range(plan.sequential_rounds):
-        for index, text in enumerate(plan.sentences):
-            # Alternate who goes first so slow drift in machine load favours neither side.
-            if (round_index + index) % 2 == 0:
-                raw.append(engine.synthesize(text))
-                served.append(client.synthesize(text))
-            else:
-                served.append(client.synthesize(text))
-                raw.append(engine.synthesize(text))
-    return raw, served
+def sequential(sides: dict[str, Caller], plan: Plan) -> dict[str, list[Sample]]:
+    """Every side (idle apart from this one request) speaks each sentence in turn."""
+    names = list(sides)
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    turn = 0
+    for _ in range(plan.sequential_rounds):
+        for text in plan.sentences:
+            # Rotate who goes first, and reverse every other cycle, so slow drift in machine
+            # load favours no side.
+            order = names[turn % len(names):] + names[:turn % len(names)]
+            if (turn // len(names)) % 2:
+                order.reverse()
+            for name in order:
+                samples[name].append(sides[name].synthesize(text))
+            turn += 1
+    return samples
+
+
+def bursts(sides: dict[str, Sequence[Caller]], texts: Sequence[str], rounds: int,
+           label: str = "") -> dict[str, list[tuple[list[Sample], float]]]:
+    """Concurrency-8 bursts of ``texts``, the sides taking turns in ABBA order."""
+    runs: dict[str, list[tuple[list[Sample], float]]] = {name: [] for name in sides}
+    for round_index in range(rounds):
+        # ABBA order: no side always runs right after another.
+        order = list(sides) if round_index % 2 == 0 else list(reversed(list(sides)))
+        for name in order:
+            print(f"[{name}] {label}concurrency {CONCURRENCY}: burst {round_index + 1}/"
+                  f"{rounds} of {len(texts)} requests", flush=True)
+            runs[name].append(concurrent(sides[name], texts))
+    return runs
 
 
 def breakdown(samples: Sequence[Sample],

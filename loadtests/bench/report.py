@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .config import OVERHEAD_TARGET
+from .config import OVERHEAD_TARGET, VS_PIPER_TARGETS
 from .stats import Results, Stats
 
 
@@ -16,18 +16,31 @@ def _row(label: str, stats: Stats) -> str:
 
 
 def report(results: Results) -> str:
+    """The results table and the lines that explain it."""
     header = (f"{'measurement':<34}{'reqs':>5}{'audio s':>9}{'wall s':>9}{'RTF':>8}"
               f"{'req/s':>8}{'audio/s':>9}{'p50 s':>8}{'p95 s':>8}")
     lines = [header, "-" * len(header)]
     if results.raw:
         lines.append(_row("raw Piper, sequential", results.raw))
+    if results.piper_c1:
+        lines.append(_row("Piper HTTP server, concurrency 1", results.piper_c1))
     if results.service_c1:
         lines.append(_row("service, concurrency 1", results.service_c1))
+    if results.piper_c8:
+        lines.append(_row("Piper HTTP server, concurrency 8", results.piper_c8))
     if results.service_c8:
         lines.append(_row("service, concurrency 8", results.service_c8))
     for mode, data in results.modes.items():
         lines.append(_row(f"{mode} Synthesizer, conc. 8", data["c8"]))
     lines.append("")
+    if results.piper_c1 and results.piper_c8:
+        lines.append(f"service RTF / Piper HTTP server RTF: concurrency 1 "
+                     f"x{results.vs_piper_c1:.3f} (median of paired ratios "
+                     f"x{results.vs_piper_c1_paired_median:.3f}; target <= "
+                     f"{VS_PIPER_TARGETS[1]}), concurrency 8 x{results.vs_piper_c8:.3f} "
+                     f"(target <= {VS_PIPER_TARGETS[8]})")
+        lines.append("  concurrency 8 per burst round: "
+                     + ", ".join(f"x{r:.2f}" for r in results.vs_piper_c8_rounds))
     if results.service_c1:
         lines.append(f"overhead service/raw at concurrency 1: x{results.overhead_c1:.3f} "
                      f"(median of paired ratios x{results.paired_overhead_median:.3f}; "
@@ -67,6 +80,7 @@ def _f(value: str | None) -> str:
 
 
 def summary(results: Results) -> str:
+    """One SUMMARY line with the verdicts."""
     parts = []
     if results.raw and results.service_c1 and results.service_c8:
         verdict = "PASS" if results.overhead_c1 <= OVERHEAD_TARGET else "FAIL"
@@ -77,6 +91,11 @@ def summary(results: Results) -> str:
             f"c8 RTF {results.service_c8.rtf:.3f} p50 {results.service_c8.latency_p50_s:.1f} s "
             f"p95 {results.service_c8.latency_p95_s:.1f} s",
         ]
+    if results.piper_c1 and results.piper_c8:
+        for concurrency, ratio in ((1, results.vs_piper_c1), (8, results.vs_piper_c8)):
+            target = VS_PIPER_TARGETS[concurrency]
+            verdict = "PASS" if ratio <= target else "FAIL"
+            parts.append(f"vs Piper server c{concurrency} x{ratio:.2f} {verdict} <= {target}")
     if results.faster:
         parts.append(f"batched/unbatched x{results.batched_over_unbatched:.2f} "
                      f"({results.faster} faster)")

@@ -63,10 +63,28 @@ class Results:
     paired_overhead_ms_median: float = math.nan  # service minus raw wall time, same sentence
     breakdown: dict[str, float] = field(default_factory=dict)  # where a c1 request's time goes
     service_c8: Stats | None = None
+    # Piper's own HTTP server beside the service (same voice, same texts, same run).
+    piper_c1: Stats | None = None
+    piper_c8: Stats | None = None
+    vs_piper_c1: float = math.nan  # service RTF / Piper-server RTF, concurrency 1
+    vs_piper_c1_paired_median: float = math.nan
+    vs_piper_c8: float = math.nan  # the same at concurrency 8
+    vs_piper_c8_rounds: list[float] = field(default_factory=list)  # per burst round
     modes: dict[str, dict[str, Any]] = field(default_factory=dict)
     batched_over_unbatched: float = math.nan
     faster: str = ""
     locust: dict[str, Any] | None = None
+
+
+def burst_stats(runs: Sequence[tuple[Sequence[Sample], float]]) -> Stats:
+    """Aggregates over concurrent bursts: wall time is the sum of the bursts' elapsed time."""
+    return Stats.of([s for batch, _ in runs for s in batch], sum(e for _, e in runs))
+
+
+def paired_median(ours: Sequence[Sample], theirs: Sequence[Sample]) -> float:
+    """Median over the same texts of (our RTF / their RTF)."""
+    return percentile(sorted((a.wall_s / a.audio_s) / (b.wall_s / b.audio_s)
+                             for a, b in zip(ours, theirs, strict=True)), 50)
 
 
 def percentile(ordered: Sequence[float], pct: float) -> float:

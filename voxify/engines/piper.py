@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import unicodedata
@@ -43,13 +44,9 @@ class PiperEngine:
         with open(config_path, encoding="utf-8") as config_file:
             config = PiperConfig.from_dict(json.load(config_file))
 
-        options = ort.SessionOptions()
-        if intra_op_threads > 0:
-            options.intra_op_num_threads = intra_op_threads
-        model, durations_name = _expose_durations(Path(model_path).read_bytes())
-        self._session = ort.InferenceSession(
-            model, sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._model_path = Path(model_path)
+        model, durations_name = _expose_durations(self._model_path.read_bytes())
+        self._session = _open_session(model, intra_op_threads)
         # PiperVoice is kept only for its phonemizer and id map; inference is ours.
         self._voice = PiperVoice(session=self._session, config=config)
         self._config = config
@@ -57,6 +54,17 @@ class PiperEngine:
         self._durations_output = durations_name
         self._silent_ids = _silent_ids(config.phoneme_id_map)
         self.sample_rate: int = config.sample_rate
+
+    def with_threads(self, intra_op_threads: int) -> PiperEngine:
+        """The same voice on an ONNX session of its own with this many threads (0: default).
+
+        The twin shares the phonemizer (Piper guards espeak with a process-wide lock), so
+        twins may render at the same time from different threads.
+        """
+        twin = copy.copy(self)
+        model, _ = _expose_durations(self._model_path.read_bytes())
+        twin._session = _open_session(model, intra_op_threads)
+        return twin
 
     @property
     def exact_batch_lengths(self) -> bool:
@@ -164,6 +172,13 @@ class PiperEngine:
                 parts.append(pause)
             parts.append(samples)
         return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _open_session(model: bytes, intra_op_threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    if intra_op_threads > 0:
+        options.intra_op_num_threads = intra_op_threads
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def _silent_ids(id_map: Mapping[str, Sequence[int]]) -> frozenset[int]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from voxify.config import Settings
 from voxify.engines.base import Engine
+from voxify.engines.cores import CoreScheduler
 from voxify.engines.render import finish, render_batch
 from voxify.engines.schedule import DeadlineLock
 from voxify.errors import EngineUnavailable
@@ -31,21 +32,30 @@ PIECE_PAUSE_S = {"sentence": 0.12, "clause": 0.06, "word": 0.0}
 class EngineSet:
     """Piper and/or XTTS in one process; each request names the engine that renders it.
 
-    Each engine runs one call at a time (Piper's phonemizer and XTTS's GPT prefix are
-    per-process state), earliest deadline first: streams interleave by need (Piper by piece,
-    XTTS by ~20-token chunk). Effects run outside the engine locks.
+    Calls are granted earliest deadline first: streams interleave by need (Piper by piece,
+    XTTS by ~20-token chunk). XTTS runs one call at a time (its GPT prefix is per-process
+    state). Piper does too, unless ``piper_narrow`` gives it one-thread twins of ``piper``
+    (one per core): then a lone render takes ``piper`` and every core, and overlapping renders
+    take one twin and one core each (CoreScheduler). Effects run outside the engine locks.
     """
 
     def __init__(self, piper: Engine | None, xtts: XttsEngine | None = None,
-                 blobs: BlobStore | None = None) -> None:
+                 blobs: BlobStore | None = None, piper_narrow: Sequence[Engine] = ()) -> None:
         self.piper = piper
         self.xtts = xtts
         self._blobs = blobs
         self._latents: OrderedDict[str, bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._piper_lock = DeadlineLock()
+        self._piper_cores: CoreScheduler[Engine] | None = None
+        if piper is not None:
+            self._piper_cores = CoreScheduler(piper, list(piper_narrow) or [piper])
         self._xtts_lock = DeadlineLock()
         self.stats: Counter[str] = Counter()  # streams started/finished/stopped, pieces rendered
+
+    def replace_piper(self, piper: Engine, narrow: Sequence[Engine] = ()) -> None:
+        """Render with new Piper sessions from now on (renders in flight finish on the old)."""
+        self.piper = piper
+        self._piper_cores = CoreScheduler(piper, list(narrow) or [piper])
 
     def render(self, request: SynthesisRequest) -> Audio:
         """Render one request with the engine it names."""
@@ -57,16 +67,14 @@ class EngineSet:
                                         latents=latents, speaker=request.speaker,
                                         speed=request.speed, seed=request.seed)
             return finish(audio, request)
-        piper = self._need_piper()
-        with self._piper_lock.hold(time.monotonic()):
+        with self._need_piper().hold(time.monotonic()) as piper:
             audio = piper.synthesize(request.text, speed=request.speed)
         return finish(audio, request)
 
     def render_many(self, requests: Sequence[SynthesisRequest]) -> list[Audio]:
         """Several requests: one batched engine call where they allow it, else in turn."""
         if len(requests) > 1 and all(r.engine == "piper" for r in requests):
-            piper = self._need_piper()
-            with self._piper_lock.hold(time.monotonic()):
+            with self._need_piper().hold(time.monotonic()) as piper:
                 return render_batch(piper, requests)
         if len(requests) > 1 and all(r.engine == "xtts" for r in requests):
             return self._render_xtts_batch(requests)
@@ -102,13 +110,13 @@ class EngineSet:
         return None if self.xtts is None else self.xtts.speakers
 
     def _piper_stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
-        piper = self._need_piper()
+        cores = self._need_piper()
         pieces = stream_pieces(request.text)
         total = sum(len(piece.text) for piece in pieces)
         done = 0
         deadline = time.monotonic()  # the first piece is due now, each next one when the
         for index, piece in enumerate(pieces):  # listener reaches the end of what was sent
-            with self._piper_lock.hold(deadline):
+            with cores.hold(deadline) as piper:
                 audio = piper.synthesize(piece.text, speed=request.speed)
             audio = finish(audio, request)
             pause = 0.0 if index == len(pieces) - 1 else PIECE_PAUSE_S[piece.end]
@@ -161,10 +169,10 @@ class EngineSet:
             audios = xtts.synthesize_batch(items)
         return [finish(audio, r) for audio, r in zip(audios, requests, strict=True)]
 
-    def _need_piper(self) -> Engine:
-        if self.piper is None:
+    def _need_piper(self) -> CoreScheduler[Engine]:
+        if self._piper_cores is None:
             raise EngineUnavailable("This synthesizer runs no Piper engine")
-        return self.piper
+        return self._piper_cores
 
     def _need_xtts(self) -> XttsEngine:
         if self.xtts is None:

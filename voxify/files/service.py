@@ -16,6 +16,10 @@ from voxify.ids import new_id
 from voxify.speech import Audio
 from voxify.storage import BlobNotFound, BlobStore
 
+# Behind Serve's proxy each chunk of a download is one message from the ingress replica to
+# the proxy: a synthesized sentence's WAV (a few hundred KB) goes as a single one.
+DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+
 
 def download_path(file_id: str) -> str:
     """The API path that downloads a file."""
@@ -65,7 +69,7 @@ def resolve(*, session: Session, owner_id: str, file_or_job_id: str) -> File:
 def open_stream(*, blobs: BlobStore, file: File) -> Iterator[bytes]:
     """Stream a file's bytes; a row whose blob vanished answers NotFound, not a 500."""
     try:
-        chunks = blobs.iter_chunks(file.blob_key)
+        chunks = blobs.iter_chunks(file.blob_key, chunk_size=DOWNLOAD_CHUNK_BYTES)
         first = next(chunks, b"")
     except BlobNotFound as exc:
         raise NotFound(f"File '{file.id}' content is missing") from exc
