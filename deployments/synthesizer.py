@@ -12,6 +12,7 @@ from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
 from voxify.aio import iterate_in_thread
 from voxify.config import Settings
+from voxify.engines.cores import narrow_sessions
 from voxify.engines.piper import PiperEngine
 from voxify.engines.pool import EngineSet, open_xtts
 from voxify.errors import EngineUnavailable, Unavailable
@@ -46,7 +47,7 @@ class Synthesizer:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
         threads = int(user_config.get("intra_op_threads", 0))
-        narrow = int(user_config.get("narrow_sessions", 0))
+        narrow = narrow_sessions(user_config.get("narrow_sessions", 0))
         piper = self._engines.piper
         if isinstance(piper, PiperEngine) and (threads, narrow) != (self._threads, self._narrow):
             # A new thread count needs a new ONNX session.

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+MAX_AUTO_CORES = 8  # beyond this, more one-thread sessions cost memory for little gain
+
+
+def narrow_sessions(setting: int | str) -> int:
+    """One-thread sessions to keep: a number, or ``"auto"``: one per core this process may use
+    (at most MAX_AUTO_CORES); 0 on a single core, where there is nothing to share."""
+    if setting != "auto":
+        return int(setting)
+    cores = len(os.sched_getaffinity(0))
+    return min(cores, MAX_AUTO_CORES) if cores > 1 else 0
 
 
 class CoreScheduler(Generic[T]):
