@@ -171,7 +171,11 @@ def test_a_render_goes_between_the_chunks_of_a_stream(model_dir: Path) -> None:
     events.append("stream chunk")  # the stream is inside its only sentence
     worker = threading.Thread(target=lambda: events.append(f"render {engines.render(other)}"))
     worker.start()
-    time.sleep(0.3)  # the render now waits for the model
+    # The render now waits for the model (polled: a fixed sleep can end before it queues).
+    deadline = time.monotonic() + 30
+    while not engines._xtts_lock._waiting:
+        assert time.monotonic() < deadline, "the render never queued for the model"
+        time.sleep(0.01)
     events.extend("stream chunk" for _ in chunks)
     worker.join()
     assert events[1].startswith("render") and events[2:] == ["stream chunk"] * (len(events) - 2)
