@@ -74,7 +74,8 @@ def test_job_parameters_are_honoured(client: TestClient) -> None:
         data = client.get(f"/api/v1/files/audio/{ids[name]}", headers=headers).content
         info = sf.info(io.BytesIO(data))
         assert info.format == fmt and info.samplerate == rate
-        assert abs(info.duration - results["plain"]["duration"]) < 0.3
+        # Against its own job: each job is a separate Piper draw, whose length varies by a few %.
+        assert abs(info.duration - results[name]["duration"]) < 0.06
 
 
 def test_sync_and_async_tts(client: TestClient) -> None:
