@@ -68,13 +68,15 @@ def test_job_parameters_are_honoured(client: TestClient) -> None:
         ids[name] = response.json()["data"]["id"]
     results = {name: wait_for_job(client, headers, job_id) for name, job_id in ids.items()}
     assert all(job["status"] == "completed" for job in results.values()), results
+    # Separate Piper draws: 0.67-0.74 over 21 onnxruntime seeds (speeds 1.6 and 1.0 of this text).
     assert results["fast"]["duration"] < results["plain"]["duration"] * 0.8
     for name, fmt, rate in [("flac16k", "FLAC", 16000), ("mp3", "MP3", 44100),
                             ("ogg", "OGG", 24000)]:
         data = client.get(f"/api/v1/files/audio/{ids[name]}", headers=headers).content
         info = sf.info(io.BytesIO(data))
         assert info.format == fmt and info.samplerate == rate
-        assert abs(info.duration - results["plain"]["duration"]) < 0.3
+        # Against its own job: each job is a separate Piper draw, whose length varies by a few %.
+        assert abs(info.duration - results[name]["duration"]) < 0.06
 
 
 def test_sync_and_async_tts(client: TestClient) -> None:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.unit.conftest import seeded_piper
 from voxify.audio.analysis import decode, estimate_f0, speech_stats
 from voxify.audio.effects import LIMIT_CEILING, apply_effects
 from voxify.audio.encode import FORMATS, encode, pcm16, wav_header
-from voxify.engines.piper import PiperEngine
 from voxify.speech import Audio
 
 SR = 22050
@@ -21,7 +21,7 @@ SR = 22050
 
 @pytest.fixture(scope="module")
 def speech() -> Audio:
-    return PiperEngine().synthesize("The quick brown fox jumps over the lazy dog near the river.")
+    return seeded_piper().synthesize("The quick brown fox jumps over the lazy dog near the river.")
 
 
 def _harmonics(f0: float, seconds: float, first: int = 1, count: int = 10) -> np.ndarray:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.unit.conftest import seeded_piper
 from voxify.audio.analysis import speech_stats
 from voxify.engines.base import Engine
 from voxify.engines.piper import SENTENCE_PAUSE_S, PiperEngine
@@ -25,7 +26,7 @@ BATCH_TEXTS = [
 @pytest.fixture(scope="module")
 def engine() -> PiperEngine:
     # Two threads match the CI machine, and exercise the session-options path for free.
-    return PiperEngine(intra_op_threads=2)
+    return seeded_piper(intra_op_threads=2)
 
 
 @pytest.fixture(scope="module")

@@ -214,7 +214,11 @@ def test_deadline_lock_serves_the_earliest_deadline_first() -> None:
         for thread in threads:
             thread.start()
         waiting.wait()
-        time.sleep(0.2)  # both are queued behind the holder
+        # Both must be queued behind the holder before it lets go (a fixed sleep was a guess).
+        deadline = time.monotonic() + 10
+        while len(lock._waiting) < 2:
+            assert time.monotonic() < deadline, "the two takers never queued"
+            time.sleep(0.01)
     for thread in threads:
         thread.join(5)
     assert order == ["sooner", "later"]

@@ -170,7 +170,12 @@ def test_a_render_goes_between_the_chunks_of_a_stream(model_dir: Path) -> None:
     events.append("stream chunk")  # the stream is inside its only sentence
     worker = threading.Thread(target=lambda: events.append(f"render {engines.render(other)}"))
     worker.start()
-    time.sleep(0.3)  # the render now waits for the model
+    # The render has now asked for the model: it holds it, waits for it, or is done (polled: a
+    # fixed sleep could end before the worker thread even ran).
+    lock, deadline = engines._xtts_lock, time.monotonic() + 30
+    while not (lock._held or lock._waiting or len(events) > 1):
+        assert time.monotonic() < deadline, "the render never asked for the model"
+        time.sleep(0.01)
     events.extend("stream chunk" for _ in chunks)
     worker.join()
     assert events[1].startswith("render") and events[2:] == ["stream chunk"] * (len(events) - 2)
