@@ -22,8 +22,10 @@ def build_app(args: dict[str, Any]) -> Application:
     xtts = None
     if settings.xtts_model_dir is not None:  # the GPU pool exists only where XTTS is configured
         xtts = Synthesizer.options(name=XTTS_POOL).bind(  # type: ignore[attr-defined]
-            settings, "xtts")
+            settings, "xtts"
+        )
     embedder = Embedder.bind(settings)  # type: ignore[attr-defined]
     app: Application = Ingress.bind(  # type: ignore[attr-defined]
-        settings, synthesizer, embedder, xtts)
+        settings, synthesizer, embedder, xtts
+    )
     return app

@@ -60,12 +60,14 @@ class RayVoiceprints:
     def store(self, vector_id: str, vector: np.ndarray, metadata: Metadata) -> None:
         """Insert or replace a vector in the index."""
         self._handle.store.remote(vector_id, vector, dict(metadata)).result(
-            timeout_s=CALL_TIMEOUT_S)
+            timeout_s=CALL_TIMEOUT_S
+        )
 
     def vector(self, vector_id: str) -> np.ndarray | None:
         """A stored vector, or None."""
         result: np.ndarray | None = self._handle.vector.remote(vector_id).result(
-            timeout_s=CALL_TIMEOUT_S)
+            timeout_s=CALL_TIMEOUT_S
+        )
         return result
 
     def delete(self, vector_ids: Sequence[str]) -> None:
@@ -77,7 +79,8 @@ class RayVoiceprints:
     ) -> list[Neighbour]:
         """The ``n`` most similar stored vectors matching ``where``."""
         result: list[Neighbour] = self._handle.nearest.remote(vector, n, where).result(
-            timeout_s=CALL_TIMEOUT_S)
+            timeout_s=CALL_TIMEOUT_S
+        )
         return result
 
     def check(self) -> str:

@@ -28,14 +28,19 @@ class Ingress:
 
     # Serve awaits an async constructor; mypy insists __init__ returns None.
     async def __init__(  # type: ignore[misc]
-        self, settings: Settings, synthesizer: DeploymentHandle, embedder: DeploymentHandle,
+        self,
+        settings: Settings,
+        synthesizer: DeploymentHandle,
+        embedder: DeploymentHandle,
         xtts: DeploymentHandle | None = None,
     ) -> None:
         pools = Pools(piper=synthesizer, embedder=embedder, xtts=xtts)
         catalogue = await ask_catalogue(pools)
         self._services = build_services(
-            settings, synthesis=RaySynthesis(synthesizer, xtts),
-            voiceprints=RayVoiceprints(embedder), catalogue=catalogue,
+            settings,
+            synthesis=RaySynthesis(synthesizer, xtts),
+            voiceprints=RayVoiceprints(embedder),
+            catalogue=catalogue,
             # Jobs run as Ray tasks, which build their own runner (deployments/tasks.py).
             launcher=lambda _runner: RayJobLauncher(settings, pools, catalogue),
         )
@@ -51,8 +56,11 @@ class Ingress:
         while True:
             try:
                 launched = await asyncio.to_thread(
-                    sweep, sessions=self._services.sessions, settings=self._services.settings,
-                    launcher=self._services.launcher, startup=startup,
+                    sweep,
+                    sessions=self._services.sessions,
+                    settings=self._services.settings,
+                    launcher=self._services.launcher,
+                    startup=startup,
                 )
                 if launched:
                     log.info("job recovery launched %d job(s): %s", len(launched), launched)

@@ -27,7 +27,8 @@ class RayJobLauncher:
     def launch(self, job_id: str) -> None:
         """Start the job's task; its result is the row in the database, not the ObjectRef."""
         run_job.options(num_cpus=self._settings.job_task_num_cpus).remote(
-            self._settings, job_id, self._pools, self._catalogue)
+            self._settings, job_id, self._pools, self._catalogue
+        )
 
     def is_runner_alive(self, runner_id: str) -> bool:
         """A runner is alive while the node it ran on is in the cluster."""

@@ -120,8 +120,7 @@ class RaySynthesis:
         """Render on a replica of the voice's pool, blocking (job tasks)."""
         handle = self._pool(request)
         try:
-            result: Audio = handle.synthesize.remote(request).result(
-                timeout_s=SYNTHESIS_TIMEOUT_S)
+            result: Audio = handle.synthesize.remote(request).result(timeout_s=SYNTHESIS_TIMEOUT_S)
         except BackPressureError as exc:
             raise Unavailable(BUSY.format(request.engine)) from exc
         return result
@@ -130,8 +129,9 @@ class RaySynthesis:
         """Chunks from a replica as it renders; leaving early cancels the replica's work."""
         handle = self._pool(request)
         # With stream=True, remote() returns a generator; the stubs type the union.
-        chunks: DeploymentResponseGenerator[Chunk] = (
-            handle.options(stream=True).stream.remote(request))  # type: ignore[assignment]
+        chunks: DeploymentResponseGenerator[Chunk] = handle.options(stream=True).stream.remote(
+            request
+        )  # type: ignore[assignment]
         try:
             async for chunk in chunks:
                 yield chunk
@@ -145,7 +145,8 @@ class RaySynthesis:
         if self._xtts is None:
             return None
         result: bytes | None = self._xtts.conditioning_latents.remote(list(audios)).result(
-            timeout_s=SYNTHESIS_TIMEOUT_S)
+            timeout_s=SYNTHESIS_TIMEOUT_S
+        )
         return result
 
     def check(self) -> str:

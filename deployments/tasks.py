@@ -23,9 +23,12 @@ def run_job(settings: Settings, job_id: str, pools: Pools, catalogue: VoiceCatal
     engine = make_engine(settings.database_url)
     try:
         runner = build_runner(
-            sessions=make_session_factory(engine), blobs=blob_store_for(settings),
-            synthesis=RaySynthesis(pools.piper, pools.xtts), catalogue=catalogue,
-            voiceprints=RayVoiceprints(pools.embedder), heartbeat_s=settings.job_heartbeat_s,
+            sessions=make_session_factory(engine),
+            blobs=blob_store_for(settings),
+            synthesis=RaySynthesis(pools.piper, pools.xtts),
+            catalogue=catalogue,
+            voiceprints=RayVoiceprints(pools.embedder),
+            heartbeat_s=settings.job_heartbeat_s,
         )
         return runner.run(job_id, runner_id)
     finally:

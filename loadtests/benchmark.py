@@ -49,11 +49,18 @@ from bench.stats import Results, Stats, burst_stats, paired_median, percentile  
 def run(plan: Plan, workdir: Path, with_locust: bool, with_batched: bool = True) -> Results:
     """Raw engine, Piper's HTTP server and the service side by side; then batched vs unbatched."""
     results = Results(
-        machine={"cpus": os.cpu_count(), "platform": platform.platform(),
-                 "python": platform.python_version()},
-        plan={"sentences": len(plan.sentences), "sequential_rounds": plan.sequential_rounds,
-              "burst_rounds": plan.burst_rounds, "burst_requests": len(plan.burst),
-              "concurrency": CONCURRENCY},
+        machine={
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        plan={
+            "sentences": len(plan.sentences),
+            "sequential_rounds": plan.sequential_rounds,
+            "burst_rounds": plan.burst_rounds,
+            "burst_requests": len(plan.burst),
+            "concurrency": CONCURRENCY,
+        },
     )
     engine = RawEngine()
     server = PiperServer(workdir)
@@ -63,8 +70,10 @@ def run(plan: Plan, workdir: Path, with_locust: bool, with_batched: bool = True)
             # The repo's serve_config.yaml is the unbatched mode: it is "the service" here. The
             # batched service starts only afterwards, so the comparisons with Piper see one
             # idle service.
-            print("[unbatched] sequential: raw engine, Piper server and service interleaved",
-                  flush=True)
+            print(
+                "[unbatched] sequential: raw engine, Piper server and service interleaved",
+                flush=True,
+            )
             log_start = first["unbatched"].log_size()
             c1 = sequential({"raw": engine, "service": plain[0], "piper-server": piper[0]}, plan)
             raw, served = c1["raw"], c1["service"]
@@ -77,32 +86,40 @@ def run(plan: Plan, workdir: Path, with_locust: bool, with_batched: bool = True)
             results.vs_piper_c1_paired_median = paired_median(served, c1["piper-server"])
             results.paired_overhead_median = paired_median(served, raw)
             results.paired_overhead_ms_median = percentile(
-                sorted((s.wall_s - r.wall_s) * 1000 for r, s in zip(raw, served, strict=True)),
-                50)
+                sorted((s.wall_s - r.wall_s) * 1000 for r, s in zip(raw, served, strict=True)), 50
+            )
 
-            duel = bursts({"service": plain, "piper-server": piper}, plan.burst,
-                          plan.burst_rounds)
+            duel = bursts({"service": plain, "piper-server": piper}, plan.burst, plan.burst_rounds)
             server.close()  # idle from here on: the batched comparison runs without it
             results.service_c8 = burst_stats(duel["service"])
             results.piper_c8 = burst_stats(duel["piper-server"])
             results.vs_piper_c8 = results.service_c8.rtf / results.piper_c8.rtf
             results.vs_piper_c8_rounds = [
-                (ours / sum(s.audio_s for s in batch_ours)) / (theirs / sum(
-                    s.audio_s for s in batch_theirs))
-                for (batch_ours, ours), (batch_theirs, theirs)
-                in zip(duel["service"], duel["piper-server"], strict=True)]
+                (ours / sum(s.audio_s for s in batch_ours))
+                / (theirs / sum(s.audio_s for s in batch_theirs))
+                for (batch_ours, ours), (batch_theirs, theirs) in zip(
+                    duel["service"], duel["piper-server"], strict=True
+                )
+            ]
 
             if with_batched:
-                with services(["batched"], workdir) as second, \
-                        signed_up(second["batched"]) as batch:
-                    runs = bursts({"unbatched": plain, "batched": batch}, plan.burst,
-                                  plan.burst_rounds, label="batching: ")
+                with (
+                    services(["batched"], workdir) as second,
+                    signed_up(second["batched"]) as batch,
+                ):
+                    runs = bursts(
+                        {"unbatched": plain, "batched": batch},
+                        plan.burst,
+                        plan.burst_rounds,
+                        label="batching: ",
+                    )
                 for mode, mode_runs in runs.items():
                     results.modes[mode] = {
                         **MODES[mode],
                         "c8": burst_stats(mode_runs),
-                        "burst_audio_s_per_s": [sum(s.audio_s for s in batch) / elapsed
-                                                for batch, elapsed in mode_runs],
+                        "burst_audio_s_per_s": [
+                            sum(s.audio_s for s in batch) / elapsed for batch, elapsed in mode_runs
+                        ],
                     }
         if with_locust:  # the batched service is gone again: locust sees the repo config alone
             results.locust = run_locust(first["unbatched"].url, workdir)
@@ -120,10 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer sentences/rounds")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    parser.add_argument("--locust", action="store_true",
-                        help="run loadtests/locustfile.py headless against the unbatched service")
-    parser.add_argument("--no-batched", action="store_true",
-                        help="skip the batched-vs-unbatched comparison (a second service)")
+    parser.add_argument(
+        "--locust",
+        action="store_true",
+        help="run loadtests/locustfile.py headless against the unbatched service",
+    )
+    parser.add_argument(
+        "--no-batched",
+        action="store_true",
+        help="skip the batched-vs-unbatched comparison (a second service)",
+    )
     parser.add_argument("--raw-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.raw_worker:
@@ -136,8 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="voxify-bench-") as tmp:
-        results = run(QUICK if args.quick else FULL, Path(tmp), args.locust,
-                      with_batched=not args.no_batched)
+        results = run(
+            QUICK if args.quick else FULL, Path(tmp), args.locust, with_batched=not args.no_batched
+        )
     print()
     print(report(results))
     print(f"(total benchmark time {time.perf_counter() - started:.0f} s)")

@@ -40,8 +40,10 @@ from voxify.embeddings.encoder import SpeakerEncoder, cosine  # noqa: E402
 from voxify.speech import Audio  # noqa: E402
 
 REPO = _HERE.parent
-DEFAULT_SPEECH = [REPO.parent / "shared" / "data" / "speech",
-                  REPO / "tests" / "fixtures" / "speech"]
+DEFAULT_SPEECH = [
+    REPO.parent / "shared" / "data" / "speech",
+    REPO / "tests" / "fixtures" / "speech",
+]
 SENTENCES = (
     "The old lighthouse keeper climbed the spiral stairs every evening to light the lamp.",
     "Fresh bread from the corner bakery fills the whole street with a warm smell.",
@@ -81,10 +83,19 @@ class Api:
 
         self.http = httpx.Client(base_url=url, timeout=600)
         email = f"clone-bench-{time.time_ns()}@example.com"
-        self.call("POST", "/api/v1/auth/register", json={
-            "email": email, "password": PASSWORD, "first_name": "Clone", "last_name": "Bench"})
-        tokens = self.call("POST", "/api/v1/auth/login",
-                           json={"email": email, "password": PASSWORD})
+        self.call(
+            "POST",
+            "/api/v1/auth/register",
+            json={
+                "email": email,
+                "password": PASSWORD,
+                "first_name": "Clone",
+                "last_name": "Bench",
+            },
+        )
+        tokens = self.call(
+            "POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        )
         self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -104,8 +115,9 @@ class Api:
     def speak(self, text: str, voice_id: str) -> tuple[Audio, float]:
         """Synthesize over HTTP and download; returns the audio and the wall time."""
         started = time.perf_counter()
-        data = self.call("POST", "/api/v1/tts/synthesize",
-                         json={"text": text, "voice_id": voice_id})
+        data = self.call(
+            "POST", "/api/v1/tts/synthesize", json={"text": text, "voice_id": voice_id}
+        )
         content = self.http.get(data["audio_path"]).content
         return decode(content), time.perf_counter() - started
 
@@ -133,9 +145,14 @@ def cleanliness(audio: Audio) -> dict[str, float]:
         per_frame = np.exp(np.mean(np.log(band), axis=1)) / np.mean(band, axis=1)
         return round(float(np.median(per_frame)), 3)
 
-    return {"rms_dbfs": round(stats.rms_dbfs, 1), "clipped": stats.clipped_fraction,
-            "voiced": round(stats.voiced_fraction, 3), "median_f0_hz": round(stats.median_f0_hz, 1),
-            "flatness_low": flatness(100, 4000), "flatness_high": flatness(4000, 8000)}
+    return {
+        "rms_dbfs": round(stats.rms_dbfs, 1),
+        "clipped": stats.clipped_fraction,
+        "voiced": round(stats.voiced_fraction, 3),
+        "median_f0_hz": round(stats.median_f0_hz, 1),
+        "flatness_low": flatness(100, 4000),
+        "flatness_high": flatness(4000, 8000),
+    }
 
 
 def join(audios: list[Audio]) -> Audio:
@@ -153,14 +170,19 @@ def in_process_rtf(conversions: list[dict[str, Any]]) -> dict[str, float]:
     timings: dict[str, list[float]] = defaultdict(list)
     for conversion in conversions:
         for text in SENTENCES:
-            for label, request in (("piper", SynthesisRequest(text=text)),
-                                   ("clone", SynthesisRequest(text=text, conversion=conversion))):
+            for label, request in (
+                ("piper", SynthesisRequest(text=text)),
+                ("clone", SynthesisRequest(text=text, conversion=conversion)),
+            ):
                 started = time.perf_counter()
                 audio = render(engine, request)
                 timings[label].append((time.perf_counter() - started) / audio.duration)
     piper, clone = float(np.median(timings["piper"])), float(np.median(timings["clone"]))
-    return {"piper_rtf": round(piper, 4), "clone_rtf": round(clone, 4),
-            "ratio": round(clone / piper, 2)}
+    return {
+        "piper_rtf": round(piper, 4),
+        "clone_rtf": round(clone, 4),
+        "ratio": round(clone / piper, 2),
+    }
 
 
 def run(speech_dir: Path) -> dict[str, Any]:
@@ -171,21 +193,33 @@ def run(speech_dir: Path) -> dict[str, Any]:
     results: list[SpeakerResult] = []
     with tempfile.TemporaryDirectory(prefix="voxify-clone-bench-") as workdir:
         with services(["unbatched"], Path(workdir)) as started:
-            preset_clean = _clone_all(started["unbatched"].url, recordings, encoder,
-                                      references, results)
+            preset_clean = _clone_all(
+                started["unbatched"].url, recordings, encoder, references, results
+            )
         # The engine-only comparison needs the fitted parameters, which the API does not
         # show; read them from the stopped service's own database.
         database = Path(workdir) / "unbatched" / "data" / "voxify.db"
         with sqlite3.connect(database) as connection:
-            conversions = [json.loads(row[0]) for row in connection.execute(
-                "SELECT conversion FROM voice_clones WHERE conversion IS NOT NULL")]
-    return {"speakers": [asdict(r) for r in results], "preset_clean": preset_clean,
-            "in_process": in_process_rtf(conversions)}
+            conversions = [
+                json.loads(row[0])
+                for row in connection.execute(
+                    "SELECT conversion FROM voice_clones WHERE conversion IS NOT NULL"
+                )
+            ]
+    return {
+        "speakers": [asdict(r) for r in results],
+        "preset_clean": preset_clean,
+        "in_process": in_process_rtf(conversions),
+    }
 
 
-def _clone_all(url: str, recordings: list[Path], encoder: SpeakerEncoder,
-               references: dict[str, np.ndarray],
-               results: list[SpeakerResult]) -> dict[str, float]:
+def _clone_all(
+    url: str,
+    recordings: list[Path],
+    encoder: SpeakerEncoder,
+    references: dict[str, np.ndarray],
+    results: list[SpeakerResult],
+) -> dict[str, float]:
     api = Api(url)
     api.speak("Warm up the pool.", "default_voice_001")
     preset = [api.speak(text, "default_voice_001") for text in SENTENCES]
@@ -195,14 +229,21 @@ def _clone_all(url: str, recordings: list[Path], encoder: SpeakerEncoder,
     for path in recordings:
         result = SpeakerResult(recording=path.name, speaker=speaker_of(path))
         print(f"[{path.name}] upload, process, clone ...", flush=True)
-        sample = api.call("POST", "/api/v1/voice/samples", data={"name": path.stem},
-                          files={"file": (path.name, path.read_bytes(), "audio/wav")})
+        sample = api.call(
+            "POST",
+            "/api/v1/voice/samples",
+            data={"name": path.stem},
+            files={"file": (path.name, path.read_bytes(), "audio/wav")},
+        )
         sample_path = f"/api/v1/voice/samples/{sample['sample_id']}"
         api.call("POST", f"{sample_path}/process", json={})
         assert api.wait(sample_path, ("ready", "failed"))["status"] == "ready"
         started_at = time.perf_counter()
-        clone = api.call("POST", "/api/v1/voice/clones", json={
-            "sample_ids": [sample["sample_id"]], "name": f"{path.stem} clone"})
+        clone = api.call(
+            "POST",
+            "/api/v1/voice/clones",
+            json={"sample_ids": [sample["sample_id"]], "name": f"{path.stem} clone"},
+        )
         trained = api.wait(f"/api/v1/voice/clones/{clone['clone_id']}", ("ready", "failed"))
         result.train_s = round(time.perf_counter() - started_at, 1)
         if trained["status"] != "ready":
@@ -219,15 +260,20 @@ def _clone_all(url: str, recordings: list[Path], encoder: SpeakerEncoder,
         result.clone_similarity = round(cosine(reference, clone_vector), 4)
         others = [p.name for p in recordings if p != path and speaker_of(p) == result.speaker]
         if others:
-            result.heldout_preset = round(float(np.mean(
-                [cosine(references[o], preset_vector) for o in others])), 4)
-            result.heldout_clone = round(float(np.mean(
-                [cosine(references[o], clone_vector) for o in others])), 4)
+            result.heldout_preset = round(
+                float(np.mean([cosine(references[o], preset_vector) for o in others])), 4
+            )
+            result.heldout_clone = round(
+                float(np.mean([cosine(references[o], clone_vector) for o in others])), 4
+            )
         result.clean = cleanliness(cloned)
         result.reference = cleanliness(decode(path.read_bytes()))
         results.append(result)
-        print(f"[{path.name}] similarity preset {result.preset_similarity:.3f} -> clone "
-              f"{result.clone_similarity:.3f} (trained in {result.train_s} s)", flush=True)
+        print(
+            f"[{path.name}] similarity preset {result.preset_similarity:.3f} -> clone "
+            f"{result.clone_similarity:.3f} (trained in {result.train_s} s)",
+            flush=True,
+        )
     return cleanliness(preset_audio)
 
 
@@ -240,8 +286,11 @@ def report(data: dict[str, Any]) -> str:
         f"{'clip':>5} {'train':>6}",
     ]
     for r in rows:
-        held = (f"{r['heldout_preset']:.3f}>{r['heldout_clone']:.3f}"
-                if r["heldout_clone"] is not None else "-")
+        held = (
+            f"{r['heldout_preset']:.3f}>{r['heldout_clone']:.3f}"
+            if r["heldout_clone"] is not None
+            else "-"
+        )
         clean = r["clean"]
         lines.append(
             f"{r['recording']:<28} {r['preset_similarity']:>6.3f} {r['clone_similarity']:>6.3f} "
@@ -250,25 +299,31 @@ def report(data: dict[str, Any]) -> str:
             f"{clean['median_f0_hz']:>6.0f}/{r['reference']['median_f0_hz']:<5.0f} "
             f"{clean['flatness_low']:>5.3f}/{clean['flatness_high']:<5.3f} "
             f"({r['reference']['flatness_low']:.3f}/{r['reference']['flatness_high']:.3f}) "
-            f"{clean['clipped']:>5.3f} {r['train_s']:>5.0f}s")
+            f"{clean['clipped']:>5.3f} {r['train_s']:>5.0f}s"
+        )
     mean_preset = float(np.mean([r["preset_similarity"] for r in rows]))
     mean_clone = float(np.mean([r["clone_similarity"] for r in rows]))
     verdict = "meets" if mean_clone >= TARGET_SIMILARITY else "misses"
-    lines.append(f"mean similarity: preset {mean_preset:.3f}, clone {mean_clone:.3f} "
-                 f"({verdict} the {TARGET_SIMILARITY} target)")
+    lines.append(
+        f"mean similarity: preset {mean_preset:.3f}, clone {mean_clone:.3f} "
+        f"({verdict} the {TARGET_SIMILARITY} target)"
+    )
     lines.append(f"preset output cleanliness: {data['preset_clean']}")
     lines.append(f"(service run with VOXIFY_MIN_SAMPLE_SPEECH_S={MIN_SPEECH_S})")
     if data["in_process"]:
         rtf = data["in_process"]
-        lines.append(f"in-process RTF: plain Piper {rtf['piper_rtf']}, clone {rtf['clone_rtf']} "
-                     f"(x{rtf['ratio']})")
+        lines.append(
+            f"in-process RTF: plain Piper {rtf['piper_rtf']}, clone {rtf['clone_rtf']} "
+            f"(x{rtf['ratio']})"
+        )
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speech-dir", type=Path,
-                        default=next((d for d in DEFAULT_SPEECH if d.is_dir()), None))
+    parser.add_argument(
+        "--speech-dir", type=Path, default=next((d for d in DEFAULT_SPEECH if d.is_dir()), None)
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.speech_dir is None:

@@ -42,8 +42,11 @@ def main() -> None:
     reference = encoder.embed(female)
     ort.set_seed(args.fit_seed)  # read when the session is built
     piper = PiperEngine()
-    fit = fit_conversion([piper.synthesize(text) for text in CALIBRATION_TEXTS], [female],
-                         lambda audio: cosine(encoder.embed(audio), reference))
+    fit = fit_conversion(
+        [piper.synthesize(text) for text in CALIBRATION_TEXTS],
+        [female],
+        lambda audio: cosine(encoder.embed(audio), reference),
+    )
     restored = ConversionParams.from_dict(json.loads(json.dumps(fit.params.to_dict())))
     bins, bands = [], []
     for draw in range(args.draws):
@@ -51,10 +54,14 @@ def main() -> None:
         converted, again = convert(held_out, fit.params), convert(held_out, restored)
         bins.append(float(np.max(np.abs(_bins_db(again) - _bins_db(converted)))))
         bands.append(float(np.max(np.abs(_bands_db(again) - _bands_db(converted)))))
-        print(f"draw {draw}: largest bin change {bins[-1]:.3f} dB, band {bands[-1]:.3f} dB",
-              flush=True)
-    print(f"over {args.draws} draws: bins {min(bins):.3f}-{max(bins):.3f} dB, "
-          f"bands {min(bands):.3f}-{max(bands):.3f} dB")
+        print(
+            f"draw {draw}: largest bin change {bins[-1]:.3f} dB, band {bands[-1]:.3f} dB",
+            flush=True,
+        )
+    print(
+        f"over {args.draws} draws: bins {min(bins):.3f}-{max(bins):.3f} dB, "
+        f"bands {min(bands):.3f}-{max(bands):.3f} dB"
+    )
 
 
 if __name__ == "__main__":

@@ -49,11 +49,19 @@ class VoxifyUser(HttpUser):
         """Register a fresh account and log in, so per-user limits never collide."""
         email = f"locust-{uuid.uuid4().hex[:16]}@example.com"
         account = {"email": email, "password": PASSWORD, "first_name": "Load", "last_name": "Test"}
-        if self._call("POST", "/api/v1/auth/register", name="auth/register", json=account,
-                      expect=201) is None:
+        if (
+            self._call(
+                "POST", "/api/v1/auth/register", name="auth/register", json=account, expect=201
+            )
+            is None
+        ):
             raise StopUser()
-        tokens = self._call("POST", "/api/v1/auth/login", name="auth/login",
-                            json={"email": email, "password": PASSWORD})
+        tokens = self._call(
+            "POST",
+            "/api/v1/auth/login",
+            name="auth/login",
+            json={"email": email, "password": PASSWORD},
+        )
         if not isinstance(tokens, dict) or "access_token" not in tokens:
             raise StopUser()
         self.client.headers["Authorization"] = f"Bearer {tokens['access_token']}"
@@ -61,8 +69,11 @@ class VoxifyUser(HttpUser):
     @task(3)
     def synthesize_and_download(self) -> None:
         """Synchronous synthesis, then fetch the WAV it produced."""
-        body = {"text": random.choice(TEXTS), "voice_id": VOICE_ID,
-                "config": {"output_format": "wav"}}
+        body = {
+            "text": random.choice(TEXTS),
+            "voice_id": VOICE_ID,
+            "config": {"output_format": "wav"},
+        }
         data = self._call("POST", "/api/v1/tts/synthesize", name="tts/synthesize", json=body)
         if isinstance(data, dict):
             self._download(data["audio_path"], name="files/audio/[file_id]")
@@ -99,11 +110,13 @@ class VoxifyUser(HttpUser):
         """First page of the user's jobs."""
         self._call("GET", "/api/v1/job?limit=20", name="job [list]")
 
-    def _call(self, method: str, path: str, *, name: str, json: Any = None,
-              expect: int = 200) -> Any:
+    def _call(
+        self, method: str, path: str, *, name: str, json: Any = None, expect: int = 200
+    ) -> Any:
         """One API call checked for status and envelope; returns `data`, or None on failure."""
-        with self.client.request(method, path, name=name, json=json,
-                                 catch_response=True) as response:
+        with self.client.request(
+            method, path, name=name, json=json, catch_response=True
+        ) as response:
             if response.status_code != expect:
                 response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
                 return None
@@ -131,9 +144,12 @@ class VoxifyUser(HttpUser):
     def _job_outcome(self, started: float, error: str | None) -> None:
         """Record a job's create-to-completed time as a pseudo request named `job [done]`."""
         self.environment.events.request.fire(
-            request_type="JOB", name="job [done]",
-            response_time=(time.perf_counter() - started) * 1000.0, response_length=0,
-            exception=RuntimeError(error) if error else None, context={},
+            request_type="JOB",
+            name="job [done]",
+            response_time=(time.perf_counter() - started) * 1000.0,
+            response_length=0,
+            exception=RuntimeError(error) if error else None,
+            context={},
         )
 
 

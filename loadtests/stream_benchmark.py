@@ -81,18 +81,27 @@ class User:
         self.voice = voice or {}  # voice_id and language of every request; {} = the preset
         self.http = httpx.Client(base_url=url, timeout=300)
         email = f"stream-bench-{index}-{time.time_ns()}@example.com"
-        self.http.post("/api/v1/auth/register", json={
-            "email": email, "password": PASSWORD, "first_name": "Stream", "last_name": "Bench"})
-        tokens = self.http.post("/api/v1/auth/login",
-                                json={"email": email, "password": PASSWORD}).json()["data"]
+        self.http.post(
+            "/api/v1/auth/register",
+            json={
+                "email": email,
+                "password": PASSWORD,
+                "first_name": "Stream",
+                "last_name": "Bench",
+            },
+        )
+        tokens = self.http.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).json()["data"]
         self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
 
     def streamed(self, text: str) -> Sample:
         started = time.perf_counter()
         first = None
         received = 0
-        with self.http.stream("POST", "/api/v1/tts/stream",
-                              json={"text": text, "format": "wav", **self.voice}) as response:
+        with self.http.stream(
+            "POST", "/api/v1/tts/stream", json={"text": text, "format": "wav", **self.voice}
+        ) as response:
             response.raise_for_status()
             rate = int(response.headers["x-sample-rate"])
             for part in response.iter_raw():
@@ -165,8 +174,10 @@ def raw_piper(repeats: int) -> dict[str, float]:
     whole, first_sentence, first_piece, rtf = [], [], [], []
     for index in range(repeats):
         text = TEXTS[index % len(TEXTS)]
-        for target, piece in ((first_sentence, re.split(r"(?<=[.!?;])\s+", text)[0]),
-                              (first_piece, stream_pieces(text)[0].text)):
+        for target, piece in (
+            (first_sentence, re.split(r"(?<=[.!?;])\s+", text)[0]),
+            (first_piece, stream_pieces(text)[0].text),
+        ):
             began = time.perf_counter()
             engine.synthesize(piece)
             target.append(time.perf_counter() - began)
@@ -186,15 +197,31 @@ def raw_piper(repeats: int) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,4,16")
-    parser.add_argument("--requests", type=int, default=0,
-                        help="requests per level and mode (default: max(12, 3 x level))")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=0,
+        help="requests per level and mode (default: max(12, 3 x level))",
+    )
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--xtts-model-dir", type=Path, default=None,
-                        help="also run the XTTS pool on this model; speak with its studio voice")
-    parser.add_argument("--xtts-tokens", type=int, default=0,
-                        help="fixed GPT tokens per sentence (for randomly initialised models)")
-    parser.add_argument("--xtts-gpus", type=float, default=0.5,
-                        help="num_gpus of each XTTS replica where there is a GPU")
+    parser.add_argument(
+        "--xtts-model-dir",
+        type=Path,
+        default=None,
+        help="also run the XTTS pool on this model; speak with its studio voice",
+    )
+    parser.add_argument(
+        "--xtts-tokens",
+        type=int,
+        default=0,
+        help="fixed GPT tokens per sentence (for randomly initialised models)",
+    )
+    parser.add_argument(
+        "--xtts-gpus",
+        type=float,
+        default=0.5,
+        help="num_gpus of each XTTS replica where there is a GPU",
+    )
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     results: dict[str, Any] = {"text_chars": [len(t) for t in TEXTS], "levels": {}}
@@ -208,8 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.xtts_gpus:  # without a GPU `voxify serve` runs one CPU replica by itself
             overrides["XttsSynthesizer"] = {"ray_actor_options": {"num_gpus": args.xtts_gpus}}
         results["engine"] = "xtts"
-    with tempfile.TemporaryDirectory(prefix="voxify-stream-bench-") as tmp, \
-            services(["unbatched"], Path(tmp), overrides) as running:
+    with (
+        tempfile.TemporaryDirectory(prefix="voxify-stream-bench-") as tmp,
+        services(["unbatched"], Path(tmp), overrides) as running,
+    ):
         url = running["unbatched"].url
         users = [User(url, index, voice) for index in range(max(levels))]
         for user in users[:2]:
@@ -223,8 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for mode in ("streamed", "whole"):
                 summary = run_level(users[:level], mode, requests)
                 results["levels"].setdefault(str(level), {})[mode] = summary
-                print(f"c={level:<3} {mode:<9} " + " ".join(
-                    f"{k}={v:.3f}" for k, v in summary.items()), flush=True)
+                print(
+                    f"c={level:<3} {mode:<9} "
+                    + " ".join(f"{k}={v:.3f}" for k, v in summary.items()),
+                    flush=True,
+                )
         for user in users:
             user.http.close()
     report(results)
@@ -237,23 +269,31 @@ def report(results: dict[str, Any]) -> None:
     print(f"\nEngine: {results.get('engine', 'piper')}; texts: {results['text_chars']} characters")
     raw = results.get("raw_piper")
     if raw is not None:
-        print(f"Raw Piper in-process: whole text {raw['whole_p50_ms']:.0f} ms (RTF "
-              f"{raw['rtf_p50']:.3f}), first sentence {raw['first_sentence_p50_ms']:.0f} ms, "
-              f"first streamed piece {raw['first_piece_p50_ms']:.0f} ms (p50)")
-    print(f"{'conc':>4} {'mode':<9} {'TTFA p50':>9} {'TTFA p95':>9} {'RTF p50':>8} "
-          f"{'RTF p95':>8} {'audio s/s':>9}")
+        print(
+            f"Raw Piper in-process: whole text {raw['whole_p50_ms']:.0f} ms (RTF "
+            f"{raw['rtf_p50']:.3f}), first sentence {raw['first_sentence_p50_ms']:.0f} ms, "
+            f"first streamed piece {raw['first_piece_p50_ms']:.0f} ms (p50)"
+        )
+    print(
+        f"{'conc':>4} {'mode':<9} {'TTFA p50':>9} {'TTFA p95':>9} {'RTF p50':>8} "
+        f"{'RTF p95':>8} {'audio s/s':>9}"
+    )
     for level, modes in results["levels"].items():
         for mode, s in modes.items():
-            print(f"{level:>4} {mode:<9} {s['ttfa_p50_ms']:>7.0f}ms {s['ttfa_p95_ms']:>7.0f}ms "
-                  f"{s['rtf_p50']:>8.3f} {s['rtf_p95']:>8.3f} "
-                  f"{s['throughput_audio_s_per_s']:>9.1f}")
+            print(
+                f"{level:>4} {mode:<9} {s['ttfa_p50_ms']:>7.0f}ms {s['ttfa_p95_ms']:>7.0f}ms "
+                f"{s['rtf_p50']:>8.3f} {s['rtf_p95']:>8.3f} "
+                f"{s['throughput_audio_s_per_s']:>9.1f}"
+            )
         ratio = modes["whole"]["ttfa_p50_ms"] / modes["streamed"]["ttfa_p50_ms"]
         print(f"{'':>4} streaming reaches first audio {ratio:.1f}x sooner (p50)")
     one = results["levels"].get("1", {}).get("streamed")
     if one is not None and raw is not None:  # the target is Piper's
         verdict = "met" if one["ttfa_p50_ms"] <= TTFA_TARGET_S * 1000 else "NOT met"
-        print(f"Target TTFA p50 <= {TTFA_TARGET_S * 1000:.0f} ms at concurrency 1: {verdict} "
-              f"({one['ttfa_p50_ms']:.0f} ms)")
+        print(
+            f"Target TTFA p50 <= {TTFA_TARGET_S * 1000:.0f} ms at concurrency 1: {verdict} "
+            f"({one['ttfa_p50_ms']:.0f} ms)"
+        )
 
 
 if __name__ == "__main__":

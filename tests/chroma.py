@@ -31,7 +31,8 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
     log = (path.parent / f"{path.name}-chroma-{port}.log").open("wb")
     process = subprocess.Popen(
         [command, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,  # a file, not a pipe nobody drains
+        stdout=log,
+        stderr=subprocess.STDOUT,  # a file, not a pipe nobody drains
     )
     log.close()
     deadline = time.monotonic() + CHROMA_START_S

@@ -67,16 +67,27 @@ def build_xtts(out: Path, *, size: str = "tiny", seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tokenizer = _vocab(out / "vocab.json")
     args = XttsArgs(
-        gpt_layers=layers, gpt_n_model_channels=dim, gpt_n_heads=heads, gpt_max_audio_tokens=605,
-        gpt_max_text_tokens=402, gpt_max_prompt_tokens=70,
+        gpt_layers=layers,
+        gpt_n_model_channels=dim,
+        gpt_n_heads=heads,
+        gpt_max_audio_tokens=605,
+        gpt_max_text_tokens=402,
+        gpt_max_prompt_tokens=70,
         gpt_number_text_tokens=max(tokenizer.get_vocab().values()) + 1,
         gpt_start_text_token=tokenizer.token_to_id("[START]"),
         gpt_stop_text_token=tokenizer.token_to_id("[STOP]"),
         # XTTS v2's own values (not XttsArgs' defaults): 1026 audio codes, perceiver.
-        gpt_num_audio_tokens=1026, gpt_start_audio_token=1024, gpt_stop_audio_token=1025,
-        gpt_use_masking_gt_prompt_approach=True, gpt_use_perceiver_resampler=True,
-        gpt_code_stride_len=1024, input_sample_rate=22050, output_sample_rate=24000,
-        output_hop_length=256, decoder_input_dim=dim, d_vector_dim=512,
+        gpt_num_audio_tokens=1026,
+        gpt_start_audio_token=1024,
+        gpt_stop_audio_token=1025,
+        gpt_use_masking_gt_prompt_approach=True,
+        gpt_use_perceiver_resampler=True,
+        gpt_code_stride_len=1024,
+        input_sample_rate=22050,
+        output_sample_rate=24000,
+        output_hop_length=256,
+        decoder_input_dim=dim,
+        d_vector_dim=512,
         cond_d_vector_in_each_upsampling_layer=True,
     )
     config = XttsConfig(model_args=args, audio=XttsAudioConfig())
@@ -86,8 +97,10 @@ def build_xtts(out: Path, *, size: str = "tiny", seed: int = 0) -> Path:
     torch.save({"model": model.state_dict()}, out / "model.pth")
     config.save_json(str(out / "config.json"))
     speakers = {
-        name: {"gpt_cond_latent": torch.randn(1, 32, dim),
-               "speaker_embedding": torch.nn.functional.normalize(torch.randn(1, 512, 1), dim=1)}
+        name: {
+            "gpt_cond_latent": torch.randn(1, 32, dim),
+            "speaker_embedding": torch.nn.functional.normalize(torch.randn(1, 512, 1), dim=1),
+        }
         for name in SPEAKERS
     }
     torch.save(speakers, out / "speakers_xtts.pth")

@@ -47,8 +47,9 @@ def serve_config(args: argparse.Namespace, *, cuda: bool | None) -> dict[str, An
         app["args"] = app_args
         if not (app_args.get("xtts_model_dir") or os.environ.get("VOXIFY_XTTS_MODEL_DIR")):
             # No XTTS model here: the app has no XTTS pool, so its serving knobs must go too.
-            app["deployments"] = [d for d in app.get("deployments", [])
-                                  if d.get("name") != XTTS_POOL]
+            app["deployments"] = [
+                d for d in app.get("deployments", []) if d.get("name") != XTTS_POOL
+            ]
         elif cuda is False:
             for deployment in app.get("deployments", []):
                 if deployment.get("name") == XTTS_POOL:
@@ -101,8 +102,13 @@ def _synthesize(args: argparse.Namespace) -> int:
 
     settings = Settings()
     text = clean_text(args.text, max_chars=settings.max_job_text_chars)
-    request = SynthesisRequest(text=text, speed=args.speed, pitch=args.pitch,
-                               volume=args.volume, sample_rate=args.sample_rate)
+    request = SynthesisRequest(
+        text=text,
+        speed=args.speed,
+        pitch=args.pitch,
+        volume=args.volume,
+        sample_rate=args.sample_rate,
+    )
     audio = render(PiperEngine(settings.piper_model_path), request)
     output = Path(args.output)
     output.write_bytes(encode(audio, output.suffix.lstrip(".") or "wav"))

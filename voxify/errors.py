@@ -160,5 +160,7 @@ class SynthesisFailed(VoxifyError):
 class EngineUnavailable(VoxifyError):
     code = "ENGINE_UNAVAILABLE"
     status_code = 422
-    default_message = ("This voice needs the XTTS engine, which this deployment does not run "
-                       "(set VOXIFY_XTTS_MODEL_DIR)")
+    default_message = (
+        "This voice needs the XTTS engine, which this deployment does not run "
+        "(set VOXIFY_XTTS_MODEL_DIR)"
+    )

@@ -81,7 +81,10 @@ class ThreadLauncher:
 
 
 def build_inprocess(
-    settings: Settings, *, piper: Engine | None = None, encoder: SpeakerEncoder | None = None,
+    settings: Settings,
+    *,
+    piper: Engine | None = None,
+    encoder: SpeakerEncoder | None = None,
     launcher: Callable[[JobRunner], JobLauncher] = ThreadLauncher,
     heartbeat_s: float | None = None,
 ) -> Services:
@@ -89,10 +92,20 @@ def build_inprocess(
 
     ``piper`` and ``encoder`` may be passed in to share loaded models between instances.
     """
-    engines = EngineSet(piper or PiperEngine(settings.piper_model_path), open_xtts(settings),
-                        blob_store_for(settings))
-    voiceprints = LocalVoiceprints(encoder or SpeakerEncoder(threads=1),
-                                   open_index(settings.vector_url, data_dir=settings.data_dir))
-    return build_services(settings, synthesis=EngineSynthesis(engines), voiceprints=voiceprints,
-                          catalogue=VoiceCatalogue(xtts_speakers=engines.xtts_speakers()),
-                          launcher=launcher, heartbeat_s=heartbeat_s)
+    engines = EngineSet(
+        piper or PiperEngine(settings.piper_model_path),
+        open_xtts(settings),
+        blob_store_for(settings),
+    )
+    voiceprints = LocalVoiceprints(
+        encoder or SpeakerEncoder(threads=1),
+        open_index(settings.vector_url, data_dir=settings.data_dir),
+    )
+    return build_services(
+        settings,
+        synthesis=EngineSynthesis(engines),
+        voiceprints=voiceprints,
+        catalogue=VoiceCatalogue(xtts_speakers=engines.xtts_speakers()),
+        launcher=launcher,
+        heartbeat_s=heartbeat_s,
+    )

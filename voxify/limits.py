@@ -66,8 +66,9 @@ def refund_daily(*, session: Session, key: str, now: float | None = None) -> Non
     window_start = _window_start(time.time() if now is None else now, DAY_S)
     session.execute(
         update(RateCounter)
-        .where(RateCounter.key == key, RateCounter.window_start == window_start,
-               RateCounter.count > 0)
+        .where(
+            RateCounter.key == key, RateCounter.window_start == window_start, RateCounter.count > 0
+        )
         .values(count=RateCounter.count - 1)
     )
 

@@ -76,11 +76,41 @@ _CLAUSE_END = re.compile(r"(?<=[,;:\u2013\u2014])\s+|\s+(?=[\u2013\u2014-]\s)")
 _SPEAKABLE = re.compile(r"\w")
 # Words that start a phrase (articles, prepositions, conjunctions): a cut before one of them
 # sounds like a natural pause, a cut after one does not.
-_PHRASE_STARTS = frozenset({
-    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "about", "into",
-    "over", "after", "before", "under", "and", "or", "but", "so", "because", "that", "which",
-    "who", "when", "while", "if", "as", "than",
-})
+_PHRASE_STARTS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "under",
+        "and",
+        "or",
+        "but",
+        "so",
+        "because",
+        "that",
+        "which",
+        "who",
+        "when",
+        "while",
+        "if",
+        "as",
+        "than",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +152,7 @@ def stream_pieces(text: str, *, first_words: int = 4, max_chars: int = 250) -> l
     return _merge_unspeakable(pieces)
 
 
-def _cut_words(words: list[str], *, limit: int | None,
-               max_chars: int) -> list[tuple[str, str]]:
+def _cut_words(words: list[str], *, limit: int | None, max_chars: int) -> list[tuple[str, str]]:
     """A clause as chunks: the first ``limit`` words alone (if given), the rest by length."""
     chunks: list[tuple[str, str]] = []
     if limit is not None and len(words) > limit:

@@ -110,7 +110,7 @@ def sequential(sides: dict[str, Caller], plan: Plan) -> dict[str, list[Sample]]:
         for text in plan.sentences:
             # Rotate who goes first, and reverse every other cycle, so slow drift in machine
             # load favours no side.
-            order = names[turn % len(names):] + names[:turn % len(names)]
+            order = names[turn % len(names) :] + names[: turn % len(names)]
             if (turn // len(names)) % 2:
                 order.reverse()
             for name in order:
@@ -119,25 +119,31 @@ def sequential(sides: dict[str, Caller], plan: Plan) -> dict[str, list[Sample]]:
     return samples
 
 
-def bursts(sides: dict[str, Sequence[Caller]], texts: Sequence[str], rounds: int,
-           label: str = "") -> dict[str, list[tuple[list[Sample], float]]]:
+def bursts(
+    sides: dict[str, Sequence[Caller]], texts: Sequence[str], rounds: int, label: str = ""
+) -> dict[str, list[tuple[list[Sample], float]]]:
     """Concurrency-8 bursts of ``texts``, the sides taking turns in ABBA order."""
     runs: dict[str, list[tuple[list[Sample], float]]] = {name: [] for name in sides}
     for round_index in range(rounds):
         # ABBA order: no side always runs right after another.
         order = list(sides) if round_index % 2 == 0 else list(reversed(list(sides)))
         for name in order:
-            print(f"[{name}] {label}concurrency {CONCURRENCY}: burst {round_index + 1}/"
-                  f"{rounds} of {len(texts)} requests", flush=True)
+            print(
+                f"[{name}] {label}concurrency {CONCURRENCY}: burst {round_index + 1}/"
+                f"{rounds} of {len(texts)} requests",
+                flush=True,
+            )
             runs[name].append(concurrent(sides[name], texts))
     return runs
 
 
-def breakdown(samples: Sequence[Sample],
-               timings: dict[str, dict[str, float]]) -> dict[str, float]:
+def breakdown(samples: Sequence[Sample], timings: dict[str, dict[str, float]]) -> dict[str, float]:
     """Medians of where each request's time went, from the client and Serve's access log."""
-    rows = [(sample, timings[sample.request_id]) for sample in samples
-            if {"synth", "post"} <= timings.get(sample.request_id, {}).keys()]
+    rows = [
+        (sample, timings[sample.request_id])
+        for sample in samples
+        if {"synth", "post"} <= timings.get(sample.request_id, {}).keys()
+    ]
     if not rows:
         return {}
 
@@ -157,8 +163,17 @@ def breakdown(samples: Sequence[Sample],
 def run_locust(url: str, workdir: Path) -> dict[str, Any]:
     """The locust scenario, headless in its own process (gevent and ray must not mix)."""
     prefix = workdir / "locust"
-    command = [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless", "--host", url,
-               "--csv", str(prefix), "--only-summary"]
+    command = [
+        str(BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        url,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+    ]
     print(f"[locust] {' '.join(command)}", flush=True)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=180)
     if completed.returncode != 0:

@@ -48,11 +48,21 @@ class PiperServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "piper-server.log"
-        command = [sys.executable, "-m", "piper.http_server", "--host", "127.0.0.1",
-                   "--port", str(self.port), "-m", str(voice_model_path())]
+        command = [
+            sys.executable,
+            "-m",
+            "piper.http_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "-m",
+            str(voice_model_path()),
+        ]
         with self.log_path.open("wb") as log:
-            self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True, cwd=workdir)
+            self._proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir
+            )
 
     def wait_ready(self) -> None:
         """Block until GET /info answers (the server exiting is an error)."""
@@ -91,8 +101,11 @@ class PiperClient:
         response = self._http.post("/synthesize", json={"text": text})
         finished = time.perf_counter()
         response.raise_for_status()
-        return Sample(audio_s=wav_seconds(response.content), wall_s=finished - started,
-                      post_s=finished - started)
+        return Sample(
+            audio_s=wav_seconds(response.content),
+            wall_s=finished - started,
+            post_s=finished - started,
+        )
 
     def close(self) -> None:
         """Release the connection."""

@@ -26,7 +26,10 @@ class RawEngine:
     def __init__(self) -> None:
         self._proc = subprocess.Popen(
             [sys.executable, str(SCRIPT), "--raw-worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         if self._read() != "ready":
             raise RuntimeError("raw engine worker failed to start")

@@ -31,6 +31,7 @@ SERVICE_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
 }
 
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -49,24 +50,29 @@ def _processes() -> dict[int, tuple[int, int, int]]:
         except OSError:
             continue
         # The command name may contain spaces and parentheses: fields start after the last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if fields[0] != "Z":  # zombies are already dead; their parent reaps them
             table[int(entry.name)] = (int(fields[1]), int(fields[3]), int(fields[19]))
     return table
 
 
 # Serve's access log lines (relayed to `serve run`'s output), one per call and replica.
-_SYNTH_LINE = re.compile(r"voxify_Synthesizer \S+ (?P<rid>\S+) -- CALL synthesize OK "
-                         r"(?P<ms>[\d.]+)ms")
-_POST_LINE = re.compile(r"voxify_Ingress \S+ (?P<rid>\S+) -- POST /api/v1/tts/synthesize 200 "
-                        r"(?P<ms>[\d.]+)ms")
+_SYNTH_LINE = re.compile(
+    r"voxify_Synthesizer \S+ (?P<rid>\S+) -- CALL synthesize OK "
+    r"(?P<ms>[\d.]+)ms"
+)
+_POST_LINE = re.compile(
+    r"voxify_Ingress \S+ (?P<rid>\S+) -- POST /api/v1/tts/synthesize 200 "
+    r"(?P<ms>[\d.]+)ms"
+)
 
 
 class Service:
     """One `voxify serve` in its own session, temp data dir, free port and config copy."""
 
-    def __init__(self, mode: str, workdir: Path,
-                 overrides: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self, mode: str, workdir: Path, overrides: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.mode = mode
         self._overrides = overrides or {}
         self.port = _free_port()
@@ -91,13 +97,26 @@ class Service:
                         deployment[key] = value
         config_path = self._dir / "serve_config.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        command = [str(BIN / "voxify"), "serve", "--port", str(self.port),
-                   "--data-dir", str(self._dir / "data"), "--config", str(config_path)]
+        command = [
+            str(BIN / "voxify"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self._dir / "data"),
+            "--config",
+            str(config_path),
+        ]
         with self.log_path.open("wb") as log:
             # A new session makes the whole Ray tree one process group we can signal alone.
-            self._proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True, cwd=self._dir,
-                                          env={**os.environ, **SERVICE_ENV})
+            self._proc = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self._dir,
+                env={**os.environ, **SERVICE_ENV},
+            )
 
     def wait_healthy(self) -> None:
         """Block until /api/v1/health answers 200 (the service exiting is an error)."""
@@ -113,8 +132,9 @@ class Service:
             except httpx.HTTPError:
                 pass
             time.sleep(1.0)
-        raise RuntimeError(f"{self.mode} service not healthy after {STARTUP_TIMEOUT_S} s "
-                           "(log tail below)")
+        raise RuntimeError(
+            f"{self.mode} service not healthy after {STARTUP_TIMEOUT_S} s (log tail below)"
+        )
 
     def _remember_family(self) -> None:
         """Record every process of ours: the session plus all descendants of the leader."""
@@ -166,8 +186,9 @@ class Service:
     def _alive(self) -> list[int]:
         """Recorded processes still running (same pid and start time: not a reused pid)."""
         table = _processes()
-        return sorted(pid for pid, start in self._family.items()
-                      if pid in table and table[pid][2] == start)
+        return sorted(
+            pid for pid, start in self._family.items() if pid in table and table[pid][2] == start
+        )
 
     def log_size(self) -> int:
         """Current length of the service's log, to read only what comes after it."""
@@ -193,9 +214,9 @@ class Service:
 
 
 @contextmanager
-def services(modes: Sequence[str], workdir: Path,
-             overrides: Mapping[str, Mapping[str, Any]] | None = None
-             ) -> Iterator[dict[str, Service]]:
+def services(
+    modes: Sequence[str], workdir: Path, overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> Iterator[dict[str, Service]]:
     """Services for the given modes, started side by side and stopped however the block ends.
 
     ``overrides`` replaces serve_config.yaml keys per deployment name (dicts are merged)."""
@@ -211,8 +232,7 @@ def services(modes: Sequence[str], workdir: Path,
             except BaseException:
                 print(f"[{service.mode}] last log lines:\n{service.log_tail()}", file=sys.stderr)
                 raise
-            print(f"[{service.mode}] healthy after {time.perf_counter() - begun:.0f} s",
-                  flush=True)
+            print(f"[{service.mode}] healthy after {time.perf_counter() - begun:.0f} s", flush=True)
         yield started
     finally:
         for service in started.values():

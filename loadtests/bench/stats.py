@@ -42,9 +42,14 @@ class Stats:
         total = sum(latencies) if wall_s is None else wall_s
         served = sum(s.post_s + s.download_s for s in samples)
         return cls(
-            requests=len(samples), audio_s=audio, wall_s=total, rtf=total / audio,
-            requests_per_s=len(samples) / total, audio_s_per_s=audio / total,
-            latency_p50_s=percentile(latencies, 50), latency_p95_s=percentile(latencies, 95),
+            requests=len(samples),
+            audio_s=audio,
+            wall_s=total,
+            rtf=total / audio,
+            requests_per_s=len(samples) / total,
+            audio_s_per_s=audio / total,
+            latency_p50_s=percentile(latencies, 50),
+            latency_p95_s=percentile(latencies, 95),
             post_share=sum(s.post_s for s in samples) / served if served else 0.0,
             download_p50_s=percentile(sorted(s.download_s for s in samples), 50),
         )
@@ -83,8 +88,13 @@ def burst_stats(runs: Sequence[tuple[Sequence[Sample], float]]) -> Stats:
 
 def paired_median(ours: Sequence[Sample], theirs: Sequence[Sample]) -> float:
     """Median over the same texts of (our RTF / their RTF)."""
-    return percentile(sorted((a.wall_s / a.audio_s) / (b.wall_s / b.audio_s)
-                             for a, b in zip(ours, theirs, strict=True)), 50)
+    return percentile(
+        sorted(
+            (a.wall_s / a.audio_s) / (b.wall_s / b.audio_s)
+            for a, b in zip(ours, theirs, strict=True)
+        ),
+        50,
+    )
 
 
 def percentile(ordered: Sequence[float], pct: float) -> float:

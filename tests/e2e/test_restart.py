@@ -22,7 +22,8 @@ from tests.speech import assert_real_speech
 SAMPLE = FIXTURES / "speech" / "librivox_male_0870.wav"
 LONG_TEXT = " ".join(
     f"Paragraph {i} keeps the synthesizer busy for a while, so that the service can be "
-    f"stopped halfway through this job." for i in range(40)
+    f"stopped halfway through this job."
+    for i in range(40)
 )
 
 
@@ -30,15 +31,28 @@ class Service:
     """`voxify serve` in its own process group, as a user would run it."""
 
     def __init__(self, data_dir: Path, port: int, log: Path) -> None:
-        env = {**os.environ, "VOXIFY_JOB_STALE_AFTER_S": "5", "VOXIFY_JOB_HEARTBEAT_S": "1",
-               "VOXIFY_JWT_SECRET": "restart-test-secret-0123456789abcdef-xyz"}
+        env = {
+            **os.environ,
+            "VOXIFY_JOB_STALE_AFTER_S": "5",
+            "VOXIFY_JOB_HEARTBEAT_S": "1",
+            "VOXIFY_JWT_SECRET": "restart-test-secret-0123456789abcdef-xyz",
+        }
         env.pop("RAY_ADDRESS", None)
         self.url = f"http://127.0.0.1:{port}"
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "voxify"), "serve", "--port", str(port),
-             "--data-dir", str(data_dir)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(Path(sys.executable).parent / "voxify"),
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             # A shell runs background commands with SIGINT ignored, and children inherit that:
             # under `nohup … &` Ctrl-C would never reach `serve run`. A terminal's user has it.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -96,29 +110,47 @@ def test_restart_mid_job_recovers_everything(
     services.append(first)
     first.wait_healthy()
     with httpx.Client(base_url=first.url, timeout=60) as http:
-        http.post("/api/v1/auth/register", json={"email": "keep@example.com", "password": PASSWORD,
-                                                 "first_name": "Keep", "last_name": "Me"})
-        token = http.post("/api/v1/auth/login", json={"email": "keep@example.com",
-                                                      "password": PASSWORD}).json()["data"]
+        http.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "keep@example.com",
+                "password": PASSWORD,
+                "first_name": "Keep",
+                "last_name": "Me",
+            },
+        )
+        token = http.post(
+            "/api/v1/auth/login", json={"email": "keep@example.com", "password": PASSWORD}
+        ).json()["data"]
         auth = {"Authorization": f"Bearer {token['access_token']}"}
-        done = http.post("/api/v1/job", headers=auth,
-                         json={"text_content": "Finished before the restart."}).json()["data"]
+        done = http.post(
+            "/api/v1/job", headers=auth, json={"text_content": "Finished before the restart."}
+        ).json()["data"]
         deadline = time.monotonic() + 60
-        while http.get(f"/api/v1/job/{done['id']}", headers=auth).json()["data"]["status"] \
-                != "completed":
+        while (
+            http.get(f"/api/v1/job/{done['id']}", headers=auth).json()["data"]["status"]
+            != "completed"
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.3)
-        sample = http.post("/api/v1/voice/samples", headers=auth, data={"name": "Kept"},
-                           files={"file": ("kept.wav", SAMPLE.read_bytes(), "audio/wav")})
+        sample = http.post(
+            "/api/v1/voice/samples",
+            headers=auth,
+            data={"name": "Kept"},
+            files={"file": ("kept.wav", SAMPLE.read_bytes(), "audio/wav")},
+        )
         sample_id = sample.json()["data"]["sample_id"]
         http.post(f"/api/v1/voice/samples/{sample_id}/process", headers=auth)
         deadline = time.monotonic() + 120
-        while http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"][
-                "status"] != "ready":
+        while (
+            http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"]["status"]
+            != "ready"
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.3)
-        long_job = http.post("/api/v1/job", headers=auth,
-                             json={"text_content": LONG_TEXT}).json()["data"]
+        long_job = http.post("/api/v1/job", headers=auth, json={"text_content": LONG_TEXT}).json()[
+            "data"
+        ]
         deadline = time.monotonic() + 60
         while True:
             job = http.get(f"/api/v1/job/{long_job['id']}", headers=auth).json()["data"]
@@ -136,13 +168,18 @@ def test_restart_mid_job_recovers_everything(
     services.append(second)
     second.wait_healthy()
     with httpx.Client(base_url=second.url, timeout=60) as http:
-        relogin = http.post("/api/v1/auth/login", json={"email": "keep@example.com",
-                                                        "password": PASSWORD})
+        relogin = http.post(
+            "/api/v1/auth/login", json={"email": "keep@example.com", "password": PASSWORD}
+        )
         assert relogin.status_code == 200  # the user survived
         auth = {"Authorization": f"Bearer {relogin.json()['data']['access_token']}"}
         # the old token is still valid too: the secret is configuration, not process state
-        assert http.get("/api/v1/job", headers={"Authorization": f"Bearer "
-                                                f"{token['access_token']}"}).status_code == 200
+        assert (
+            http.get(
+                "/api/v1/job", headers={"Authorization": f"Bearer {token['access_token']}"}
+            ).status_code
+            == 200
+        )
         kept = http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"]
         assert kept["status"] == "ready" and kept["quality_score"] > 5  # the sample survived
         similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth)

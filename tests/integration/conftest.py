@@ -36,14 +36,16 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
     ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False)
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    app = build_app({
-        "environment": "test",
-        "data_dir": str(data_dir),
-        "jwt_secret": JWT_SECRET,
-        "job_stale_after_s": 5,
-        "job_heartbeat_s": 1,
-        "vector_url": chroma_server_url,
-    })
+    app = build_app(
+        {
+            "environment": "test",
+            "data_dir": str(data_dir),
+            "jwt_secret": JWT_SECRET,
+            "job_stale_after_s": 5,
+            "job_heartbeat_s": 1,
+            "vector_url": chroma_server_url,
+        }
+    )
     serve.run(app, name="voxify", route_prefix="/")
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -64,8 +66,10 @@ def http(serve_url: str) -> Iterator[httpx.Client]:
 
 def login(http: httpx.Client, email: str) -> dict[str, str]:
     """Register and log in; returns the Authorization header."""
-    http.post("/api/v1/auth/register", json={
-        "email": email, "password": PASSWORD, "first_name": "John", "last_name": "Doe"})
+    http.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "first_name": "John", "last_name": "Doe"},
+    )
     response = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}

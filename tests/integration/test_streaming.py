@@ -23,11 +23,13 @@ def synthesizer_stats() -> dict[str, int]:
 def test_sse_stream_over_ray(http: httpx.Client) -> None:
     headers = login(http, "sse-ray@example.com")
     text = "Hello there, this is streaming. Each sentence arrives on its own. The end."
-    with http.stream("GET", "/api/v1/tts/synthesize/stream", headers=headers,
-                     params={"text": text}) as response:
+    with http.stream(
+        "GET", "/api/v1/tts/synthesize/stream", headers=headers, params={"text": text}
+    ) as response:
         assert response.status_code == 200
-        events = [json.loads(line[6:]) for line in response.iter_lines()
-                  if line.startswith("data: ")]
+        events = [
+            json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")
+        ]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "job_info" and kinds[-1] == "completed", kinds
     assert kinds.count("audio_chunk") >= 3
@@ -39,8 +41,9 @@ def test_raw_stream_starts_early_and_closing_stops_the_replica(http: httpx.Clien
     text = " ".join([SENTENCE] * 60)  # ~5 minutes of speech, ~20 s of work
     before = synthesizer_stats()
     started = time.perf_counter()
-    with http.stream("POST", "/api/v1/tts/stream", headers=headers,
-                     json={"text": text, "format": "wav"}) as response:
+    with http.stream(
+        "POST", "/api/v1/tts/stream", headers=headers, json={"text": text, "format": "wav"}
+    ) as response:
         assert response.status_code == 200
         first = next(response.iter_raw())
         first_audio_s = time.perf_counter() - started

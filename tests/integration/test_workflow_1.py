@@ -17,9 +17,11 @@ TEXT = "Hello world, this uses the default voice model!"
 def test_workflow_1_preset_voice(http: httpx.Client) -> None:
     email = f"user-{uuid.uuid4().hex[:8]}@example.com"
     # 1. User Registration
-    registered = http.post("/api/v1/auth/register", headers={"Content-Type": "application/json"},
-                           json={"email": email, "password": PASSWORD,
-                                 "first_name": "John", "last_name": "Doe"})
+    registered = http.post(
+        "/api/v1/auth/register",
+        headers={"Content-Type": "application/json"},
+        json={"email": email, "password": PASSWORD, "first_name": "John", "last_name": "Doe"},
+    )
     assert registered.status_code == 201, registered.text
     assert registered.json()["data"]["user_id"].startswith("usr_")
     # 2. User Login
@@ -30,16 +32,25 @@ def test_workflow_1_preset_voice(http: httpx.Client) -> None:
     assert tokens["user"]["email"] == email
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     # 3. Create Synthesis Job (using default voice model)
-    created = http.post("/api/v1/job", headers={**auth, "Content-Type": "application/json"}, json={
-        "text_content": TEXT, "voice_model_id": "default_voice_001", "output_format": "wav",
-        "speed": 1.0, "pitch": 1.0, "volume": 1.0,
-    })
+    created = http.post(
+        "/api/v1/job",
+        headers={**auth, "Content-Type": "application/json"},
+        json={
+            "text_content": TEXT,
+            "voice_model_id": "default_voice_001",
+            "output_format": "wav",
+            "speed": 1.0,
+            "pitch": 1.0,
+            "volume": 1.0,
+        },
+    )
     assert created.status_code == 201, created.text
     job_id = created.json()["data"]["id"]
     # 4. Monitor Synthesis Progress (Real-time)
     events = []
-    with http.stream("GET", f"/api/v1/job/{job_id}/progress",
-                     headers={**auth, "Accept": "text/event-stream"}) as stream:
+    with http.stream(
+        "GET", f"/api/v1/job/{job_id}/progress", headers={**auth, "Accept": "text/event-stream"}
+    ) as stream:
         assert stream.status_code == 200
         for line in stream.iter_lines():
             if line.startswith("data: "):
@@ -77,9 +88,14 @@ def test_sync_synthesis_concurrently_through_the_pool(http: httpx.Client, serve_
 def test_jobs_api_and_foreign_ids(http: httpx.Client) -> None:
     alice = login(http, f"alice-{uuid.uuid4().hex[:8]}@example.com")
     bob = login(http, f"bob-{uuid.uuid4().hex[:8]}@example.com")
-    queued = http.post("/api/v1/tts/synthesize/async", headers=alice,
-                       json={"text": "An asynchronous job. " * 20,
-                             "config": {"output_format": "mp3", "sample_rate": 44100}})
+    queued = http.post(
+        "/api/v1/tts/synthesize/async",
+        headers=alice,
+        json={
+            "text": "An asynchronous job. " * 20,
+            "config": {"output_format": "mp3", "sample_rate": 44100},
+        },
+    )
     assert queued.status_code == 202
     job_id = queued.json()["data"]["job_id"]
     assert http.get(f"/api/v1/jobs/{job_id}", headers=bob).status_code == 404

@@ -21,8 +21,9 @@ SAMPLE = FIXTURES / "speech" / "librivox_male_0920.wav"
 TEXT = "Hello world, this is my personal cloned voice speaking!"
 
 
-def poll(http: httpx.Client, url: str, auth: dict[str, str], done: tuple[str, ...],
-         timeout: float = 300) -> dict[str, Any]:
+def poll(
+    http: httpx.Client, url: str, auth: dict[str, str], done: tuple[str, ...], timeout: float = 300
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         data: dict[str, Any] = http.get(url, headers=auth).json()["data"]
@@ -32,22 +33,30 @@ def poll(http: httpx.Client, url: str, auth: dict[str, str], done: tuple[str, ..
     raise AssertionError(f"{url} did not reach {done}")
 
 
-def test_workflow_2_custom_voice_cloning(http: httpx.Client, chroma_server_url: str,
-                                        tmp_path: Path) -> None:
+def test_workflow_2_custom_voice_cloning(
+    http: httpx.Client, chroma_server_url: str, tmp_path: Path
+) -> None:
     email = f"jane-{uuid.uuid4().hex[:8]}@example.com"
     # 1. User Registration
-    registered = http.post("/api/v1/auth/register", json={
-        "email": email, "password": PASSWORD, "first_name": "Jane", "last_name": "Smith"})
+    registered = http.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "first_name": "Jane", "last_name": "Smith"},
+    )
     assert registered.status_code == 201, registered.text
     # 2. User Login
     logged_in = http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     auth = {"Authorization": f"Bearer {logged_in.json()['data']['access_token']}"}
     # 3. Upload Voice Sample
-    uploaded = http.post("/api/v1/voice/samples", headers=auth,
-                         files={"file": ("voice_sample.wav", SAMPLE.read_bytes(), "audio/wav")},
-                         data={"name": "My Personal Voice Sample",
-                               "description": "High quality recording for voice cloning",
-                               "language": "en-US"})
+    uploaded = http.post(
+        "/api/v1/voice/samples",
+        headers=auth,
+        files={"file": ("voice_sample.wav", SAMPLE.read_bytes(), "audio/wav")},
+        data={
+            "name": "My Personal Voice Sample",
+            "description": "High quality recording for voice cloning",
+            "language": "en-US",
+        },
+    )
     assert uploaded.status_code == 201, uploaded.text
     sample_id = uploaded.json()["data"]["sample_id"]
     assert sample_id.startswith("vs_") and uploaded.json()["data"]["status"] == "uploaded"
@@ -59,9 +68,15 @@ def test_workflow_2_custom_voice_cloning(http: httpx.Client, chroma_server_url: 
     assert sample["status"] == "ready", sample
     assert sample["quality_score"] > 6 and sample["validation"]["speech_duration_s"] > 4
     # 6. Create Voice Clone (after processing completes)
-    created = http.post("/api/v1/voice/clones", headers=auth, json={
-        "sample_ids": [sample_id], "name": "My Personal Voice Clone",
-        "description": "Custom voice clone from my samples"})
+    created = http.post(
+        "/api/v1/voice/clones",
+        headers=auth,
+        json={
+            "sample_ids": [sample_id],
+            "name": "My Personal Voice Clone",
+            "description": "Custom voice clone from my samples",
+        },
+    )
     assert created.status_code == 201, created.text
     clone_id = created.json()["data"]["clone_id"]
     # 7. Monitor Clone Creation
@@ -69,16 +84,25 @@ def test_workflow_2_custom_voice_cloning(http: httpx.Client, chroma_server_url: 
     assert clone["status"] == "ready", clone
     assert clone["speaker_similarity"] > clone["baseline_similarity"]
     # 8. Create Synthesis Job with Custom Cloned Voice
-    job = http.post("/api/v1/job", headers=auth, json={
-        "text_content": TEXT, "voice_model_id": clone_id, "output_format": "wav",
-        "speed": 1.0, "pitch": 1.0, "volume": 1.0})
+    job = http.post(
+        "/api/v1/job",
+        headers=auth,
+        json={
+            "text_content": TEXT,
+            "voice_model_id": clone_id,
+            "output_format": "wav",
+            "speed": 1.0,
+            "pitch": 1.0,
+            "volume": 1.0,
+        },
+    )
     assert job.status_code == 201, job.text
     job_id = job.json()["data"]["id"]
     # 9. Monitor Synthesis Progress (Real-time)
-    with http.stream("GET", f"/api/v1/job/{job_id}/progress",
-                     headers={**auth, "Accept": "text/event-stream"}) as stream:
-        events = [json.loads(line[6:]) for line in stream.iter_lines()
-                  if line.startswith("data: ")]
+    with http.stream(
+        "GET", f"/api/v1/job/{job_id}/progress", headers={**auth, "Accept": "text/event-stream"}
+    ) as stream:
+        events = [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")]
     assert events[-2]["status"] == "completed"
     # 10. Get Synthesis Result
     result = http.get(f"/api/v1/job/{job_id}", headers=auth).json()["data"]
@@ -103,8 +127,11 @@ def test_workflow_2_custom_voice_cloning(http: httpx.Client, chroma_server_url: 
     similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth).json()
     assert similar["data"][0]["voice_model_id"] == clone_id, similar
     other = login(http, f"eve-{uuid.uuid4().hex[:8]}@example.com")
-    for url in (f"/api/v1/voice/samples/{sample_id}", f"/api/v1/voice/clones/{clone_id}",
-                f"/api/v1/voice/models/{clone_id}"):
+    for url in (
+        f"/api/v1/voice/samples/{sample_id}",
+        f"/api/v1/voice/clones/{clone_id}",
+        f"/api/v1/voice/models/{clone_id}",
+    ):
         assert http.get(url, headers=other).status_code == 404
 
     # Deleting removes rows, blobs and vectors: the sample no longer answers similar_to.

@@ -32,9 +32,14 @@ TOKENS = 20
 @pytest.fixture(scope="module")
 def xtts_settings(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) -> Settings:
     root: Path = tmp_path_factory.mktemp("xtts-pool")
-    return Settings(environment="test", data_dir=root / "data", jwt_secret=JWT_SECRET,
-                    xtts_model_dir=build_tiny_xtts(root / "model"), xtts_max_new_tokens=TOKENS,
-                    vector_url=chroma_server_url)
+    return Settings(
+        environment="test",
+        data_dir=root / "data",
+        jwt_secret=JWT_SECRET,
+        xtts_model_dir=build_tiny_xtts(root / "model"),
+        xtts_max_new_tokens=TOKENS,
+        vector_url=chroma_server_url,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +50,11 @@ def xtts_pool(serve_url: str, xtts_settings: Settings) -> Iterator[Any]:
     from deployments.synthesizer import Synthesizer
 
     deployment = Synthesizer.options(  # type: ignore[attr-defined]
-        name=XTTS_POOL, ray_actor_options={"num_cpus": 0.25},
-        user_config={"max_batch_size": 4, "batch_wait_timeout_s": 0.5})
-    handle = serve.run(deployment.bind(xtts_settings, "xtts"), name="xtts-pool",
-                       route_prefix=None)
+        name=XTTS_POOL,
+        ray_actor_options={"num_cpus": 0.25},
+        user_config={"max_batch_size": 4, "batch_wait_timeout_s": 0.5},
+    )
+    handle = serve.run(deployment.bind(xtts_settings, "xtts"), name="xtts-pool", route_prefix=None)
     yield handle
     serve.delete("xtts-pool")
 
@@ -65,14 +71,36 @@ def test_pool_conditions_batches_and_streams(xtts_pool: Any, xtts_settings: Sett
     open_blob_store(xtts_settings.blob_url).put(key, latents, "application/octet-stream")
 
     requests = [
-        SynthesisRequest(text="Ciao a tutti.", voice_id="vc_test", language="it-IT",
-                         engine="xtts", latents_key=key),
-        SynthesisRequest(text="Hello there, friend.", voice_id="xtts_studio_speaker_a",
-                         language="en", engine="xtts", speaker=SPEAKERS[0]),
-        SynthesisRequest(text="Guten Tag.", voice_id="xtts_studio_speaker_b", language="de",
-                         engine="xtts", speaker=SPEAKERS[1], volume=0.5),
-        SynthesisRequest(text="Bonjour.", voice_id="vc_test", language="fr", engine="xtts",
-                         latents_key=key, sample_rate=16000),
+        SynthesisRequest(
+            text="Ciao a tutti.",
+            voice_id="vc_test",
+            language="it-IT",
+            engine="xtts",
+            latents_key=key,
+        ),
+        SynthesisRequest(
+            text="Hello there, friend.",
+            voice_id="xtts_studio_speaker_a",
+            language="en",
+            engine="xtts",
+            speaker=SPEAKERS[0],
+        ),
+        SynthesisRequest(
+            text="Guten Tag.",
+            voice_id="xtts_studio_speaker_b",
+            language="de",
+            engine="xtts",
+            speaker=SPEAKERS[1],
+            volume=0.5,
+        ),
+        SynthesisRequest(
+            text="Bonjour.",
+            voice_id="vc_test",
+            language="fr",
+            engine="xtts",
+            latents_key=key,
+            sample_rate=16000,
+        ),
     ]
     with ThreadPoolExecutor(len(requests)) as pool:
         audios = list(pool.map(synthesis.synthesize, requests))
@@ -101,15 +129,21 @@ def test_overloaded_pool_answers_unavailable_and_loses_nothing(
     from deployments.synthesizer import RaySynthesis, Synthesizer
 
     deployment = Synthesizer.options(  # type: ignore[attr-defined]
-        name=XTTS_POOL, max_ongoing_requests=1, max_queued_requests=1,
-        ray_actor_options={"num_cpus": 0.25})
-    handle = serve.run(deployment.bind(xtts_settings, "xtts"), name="xtts-tight",
-                       route_prefix=None)
+        name=XTTS_POOL,
+        max_ongoing_requests=1,
+        max_queued_requests=1,
+        ray_actor_options={"num_cpus": 0.25},
+    )
+    handle = serve.run(deployment.bind(xtts_settings, "xtts"), name="xtts-tight", route_prefix=None)
     try:
         synthesis = RaySynthesis(handle, handle)
         # Six sentences of capped generation: each request holds the replica for a second or more.
-        request = SynthesisRequest(text="One more sentence to render. " * 6, engine="xtts",
-                                   language="en", speaker=SPEAKERS[0])
+        request = SynthesisRequest(
+            text="One more sentence to render. " * 6,
+            engine="xtts",
+            language="en",
+            speaker=SPEAKERS[0],
+        )
 
         def attempt(_: int) -> str:
             try:
@@ -142,8 +176,9 @@ def xtts_app(serve_url: str, xtts_settings: Settings) -> Iterator[str]:
 
     from deployments.app import build_app
 
-    app = build_app({**xtts_settings.model_dump(mode="json"), "job_stale_after_s": 5,
-                     "job_heartbeat_s": 1})
+    app = build_app(
+        {**xtts_settings.model_dump(mode="json"), "job_stale_after_s": 5, "job_heartbeat_s": 1}
+    )
     serve.run(app, name="voxify-xtts", route_prefix="/xtts")
     url = f"{serve_url}/xtts"
     deadline = time.monotonic() + 120
@@ -157,23 +192,46 @@ def xtts_app(serve_url: str, xtts_settings: Settings) -> Iterator[str]:
 def test_studio_speakers_speak_and_stream_over_http(xtts_app: str) -> None:
     with httpx.Client(base_url=xtts_app, timeout=120) as http:
         headers = login(http, "xtts-http@example.com")
-        voices = http.get("/api/v1/voice/models", headers=headers,
-                          params={"tags": "studio"}).json()["data"]
+        voices = http.get(
+            "/api/v1/voice/models", headers=headers, params={"tags": "studio"}
+        ).json()["data"]
         assert {v["voice_model_id"] for v in voices} == {
-            "xtts_studio_speaker_a", "xtts_studio_speaker_b"}
+            "xtts_studio_speaker_a",
+            "xtts_studio_speaker_b",
+        }
         assert all(v["engine"] == "xtts" and len(v["languages"]) == 17 for v in voices)
-        spoken = http.post("/api/v1/tts/synthesize", headers=headers, json={
-            "text": "Hola a todos.", "voice_id": "xtts_studio_speaker_a", "language": "es",
-            "seed": 7, "config": {"sample_rate": 24000}})
+        spoken = http.post(
+            "/api/v1/tts/synthesize",
+            headers=headers,
+            json={
+                "text": "Hola a todos.",
+                "voice_id": "xtts_studio_speaker_a",
+                "language": "es",
+                "seed": 7,
+                "config": {"sample_rate": 24000},
+            },
+        )
         assert spoken.status_code == 200, spoken.text
         assert spoken.json()["data"]["sample_rate"] == 24000
-        with http.stream("POST", "/api/v1/tts/stream", headers=headers, json={
-                "text": "Hello there.", "voice_id": "xtts_studio_speaker_b", "language": "en",
-                "format": "pcm", "config": {"sample_rate": 24000}}) as response:
+        with http.stream(
+            "POST",
+            "/api/v1/tts/stream",
+            headers=headers,
+            json={
+                "text": "Hello there.",
+                "voice_id": "xtts_studio_speaker_b",
+                "language": "en",
+                "format": "pcm",
+                "config": {"sample_rate": 24000},
+            },
+        ) as response:
             assert response.status_code == 200
             assert response.headers["x-sample-rate"] == "24000"
             data = b"".join(response.iter_bytes())
         assert abs(len(data) / 2 - TOKENS * SAMPLES_PER_TOKEN) < 0.01 * 24000
-        unknown = http.post("/api/v1/tts/synthesize", headers=headers, json={
-            "text": "Hi.", "voice_id": "xtts_nobody"})
+        unknown = http.post(
+            "/api/v1/tts/synthesize",
+            headers=headers,
+            json={"text": "Hi.", "voice_id": "xtts_nobody"},
+        )
         assert unknown.status_code == 404

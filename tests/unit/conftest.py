@@ -68,9 +68,13 @@ def make_services(
         # above the default 100 requests a minute. Rate-limit tests set their own limit.
         settings = make_settings(**{"requests_per_minute": 100_000, **overrides})
         upgrade(settings.database_url)
-        services = build_inprocess(settings, piper=piper, encoder=speaker_encoder,
-                                   launcher=ThreadLauncher if run_jobs else HeldLauncher,
-                                   heartbeat_s=0.2)
+        services = build_inprocess(
+            settings,
+            piper=piper,
+            encoder=speaker_encoder,
+            launcher=ThreadLauncher if run_jobs else HeldLauncher,
+            heartbeat_s=0.2,
+        )
         built.append(services)
         return services
 
@@ -113,17 +117,24 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 def register_and_login(client: TestClient, email: str) -> dict[str, str]:
     """Register ``email`` and return its Authorization header."""
-    response = client.post("/api/v1/auth/register", json={
-        "email": email, "password": PASSWORD, "first_name": "Test", "last_name": "User",
-    })
+    response = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "first_name": "Test",
+            "last_name": "User",
+        },
+    )
     assert response.status_code == 201, response.text
     response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
 
 
-def wait_for_job(client: TestClient, headers: dict[str, str], job_id: str,
-                 timeout: float = 60) -> dict[str, Any]:
+def wait_for_job(
+    client: TestClient, headers: dict[str, str], job_id: str, timeout: float = 60
+) -> dict[str, Any]:
     """Poll until the job ends; return its final JSON."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

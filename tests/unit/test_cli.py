@@ -13,8 +13,9 @@ from voxify.config import XTTS_POOL
 
 
 def args(tmp_path: Path) -> argparse.Namespace:
-    return argparse.Namespace(config=str(REPO_CONFIG), port=9123, host="127.0.0.1",
-                              data_dir=str(tmp_path / "data"))
+    return argparse.Namespace(
+        config=str(REPO_CONFIG), port=9123, host="127.0.0.1", data_dir=str(tmp_path / "data")
+    )
 
 
 def xtts_pool(config: dict[str, Any]) -> dict[str, Any] | None:
@@ -22,8 +23,9 @@ def xtts_pool(config: dict[str, Any]) -> dict[str, Any] | None:
     return next((d for d in deployments if d["name"] == XTTS_POOL), None)
 
 
-def test_without_a_model_there_is_no_xtts_pool(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_model_there_is_no_xtts_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("VOXIFY_XTTS_MODEL_DIR", raising=False)
     config = serve_config(args(tmp_path), cuda=True)
     assert xtts_pool(config) is None
@@ -31,8 +33,9 @@ def test_without_a_model_there_is_no_xtts_pool(tmp_path: Path,
     assert config["applications"][0]["args"]["data_dir"] == str((tmp_path / "data").resolve())
 
 
-def test_the_xtts_pool_asks_for_a_gpu_where_there_is_one(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_xtts_pool_asks_for_a_gpu_where_there_is_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VOXIFY_XTTS_MODEL_DIR", str(tmp_path / "xtts"))
     for cuda in (True, None):  # a local GPU, or a cluster that decides
         pool = xtts_pool(serve_config(args(tmp_path), cuda=cuda))
@@ -40,8 +43,9 @@ def test_the_xtts_pool_asks_for_a_gpu_where_there_is_one(tmp_path: Path,
         assert pool["autoscaling_config"]["max_replicas"] > 1
 
 
-def test_without_a_gpu_one_xtts_replica_runs_on_the_cpu(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_gpu_one_xtts_replica_runs_on_the_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VOXIFY_XTTS_MODEL_DIR", str(tmp_path / "xtts"))
     pool = xtts_pool(serve_config(args(tmp_path), cuda=False))
     assert pool is not None

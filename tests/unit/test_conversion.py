@@ -29,8 +29,10 @@ from voxify.voices.library import CALIBRATION_TEXTS
 
 SPEECH = Path(__file__).parents[1] / "fixtures" / "speech"
 # Not calibration sentences: the conversion must carry over to text it was not fitted on.
-HELD_OUT_TEXT = ("It was a bright cold day in April, and the clocks were striking thirteen. "
-                 "We measured the weather every morning, and the results were rather surprising.")
+HELD_OUT_TEXT = (
+    "It was a bright cold day in April, and the clocks were striking thirteen. "
+    "We measured the weather every morning, and the results were rather surprising."
+)
 # The JSON round trip's largest band change: 0.010-0.099 dB over 24 Piper draws of the held-out
 # text (PYTHONPATH=. python loadtests/conversion_round_trip.py); the largest single-bin change was
 # 0.07-1.6 dB, over 0.5 in 3 of them. Rounding every parameter to 2 decimals moves a band 0.35-0.5.
@@ -56,7 +58,9 @@ def fitted(
     source = [piper.synthesize(text) for text in CALIBRATION_TEXTS]
     reported: list[float] = []
     fit = fit_conversion(
-        source, [female], lambda audio: cosine(speaker_encoder.embed(audio), reference),
+        source,
+        [female],
+        lambda audio: cosine(speaker_encoder.embed(audio), reference),
         progress=reported.append,
     )
     return fit, reported
@@ -73,8 +77,12 @@ def converted(fitted: tuple[FitResult, list[float]], held_out: Audio) -> Audio:
 
 
 def test_fit_moves_piper_toward_the_female_speaker(
-    fitted: tuple[FitResult, list[float]], converted: Audio, held_out: Audio,
-    speaker_encoder: SpeakerEncoder, reference: np.ndarray, female: Audio,
+    fitted: tuple[FitResult, list[float]],
+    converted: Audio,
+    held_out: Audio,
+    speaker_encoder: SpeakerEncoder,
+    reference: np.ndarray,
+    female: Audio,
 ) -> None:
     fit, _ = fitted
     # Piper is not deterministic. Measured over runs: plain Piper 0.50-0.51; fitted 0.72-0.74,
@@ -119,19 +127,26 @@ def test_converted_speech_is_clean(converted: Audio, held_out: Audio) -> None:
 
 
 def test_pitch_is_applied_in_the_same_pass(
-    fitted: tuple[FitResult, list[float]], held_out: Audio, converted: Audio,
+    fitted: tuple[FitResult, list[float]],
+    held_out: Audio,
+    converted: Audio,
 ) -> None:
     raised = convert(held_out, fitted[0].params, pitch=1.2)
     assert len(raised.samples) == len(held_out.samples)
-    ratio = (speech_stats(raised.samples, raised.sample_rate).median_f0_hz
-             / speech_stats(converted.samples, converted.sample_rate).median_f0_hz)
+    ratio = (
+        speech_stats(raised.samples, raised.sample_rate).median_f0_hz
+        / speech_stats(converted.samples, converted.sample_rate).median_f0_hz
+    )
     assert ratio == pytest.approx(1.2, rel=0.05)
     with pytest.raises(ValueError, match="pitch"):
         convert(held_out, fitted[0].params, pitch=2.5)
 
 
 def test_params_and_profile_round_trip_through_json(
-    fitted: tuple[FitResult, list[float]], female: Audio, held_out: Audio, converted: Audio,
+    fitted: tuple[FitResult, list[float]],
+    female: Audio,
+    held_out: Audio,
+    converted: Audio,
 ) -> None:
     params = fitted[0].params
     text = json.dumps(params.to_dict())
@@ -145,7 +160,8 @@ def test_params_and_profile_round_trip_through_json(
     again = convert(held_out, restored)
     assert _bands_db(again) == pytest.approx(_bands_db(converted), abs=BAND_TOLERANCE_DB)
     assert speech_stats(again.samples, again.sample_rate).median_f0_hz == pytest.approx(
-        speech_stats(converted.samples, converted.sample_rate).median_f0_hz, rel=0.01)
+        speech_stats(converted.samples, converted.sample_rate).median_f0_hz, rel=0.01
+    )
 
     profile = analyze_voice([female])
     assert VoiceProfile.from_dict(json.loads(json.dumps(profile.to_dict()))) == profile
@@ -158,9 +174,17 @@ def test_bad_input_is_refused(female: Audio) -> None:
     with pytest.raises(ValueError, match="recording"):
         analyze_voice([])
     with pytest.raises(ValueError, match="bands"):
-        ConversionParams.from_dict({"warp": 1.0, "f0_source": [4.5, 0.1], "f0_target": [5, 0.1],
-                                    "centre": [0.0], "voiced_map": [1.0],
-                                    "voiced_shift": [0.0], "unvoiced_shift": [0.0]})
+        ConversionParams.from_dict(
+            {
+                "warp": 1.0,
+                "f0_source": [4.5, 0.1],
+                "f0_target": [5, 0.1],
+                "centre": [0.0],
+                "voiced_map": [1.0],
+                "voiced_shift": [0.0],
+                "unvoiced_shift": [0.0],
+            }
+        )
 
 
 def _bands_db(audio: Audio) -> np.ndarray:
@@ -168,6 +192,7 @@ def _bands_db(audio: Audio) -> np.ndarray:
     freqs, power = welch(audio.samples, audio.sample_rate, nperseg=1024)
     mel = 2595 * np.log10(1 + np.array([100.0, 8000.0]) / 700)
     edges = 700 * (10 ** (np.linspace(mel[0], mel[1], 25) / 2595) - 1)
-    bands = [power[(freqs >= low) & (freqs < high)].mean()
-             for low, high in itertools.pairwise(edges)]
+    bands = [
+        power[(freqs >= low) & (freqs < high)].mean() for low, high in itertools.pairwise(edges)
+    ]
     return np.asarray(10 * np.log10(np.asarray(bands) + 1e-20))

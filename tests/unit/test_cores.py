@@ -122,8 +122,7 @@ def test_no_narrow_engine_is_an_error() -> None:
         CoreScheduler("wide", [])
 
 
-def test_engine_set_renders_overlapping_requests_on_one_thread_twins(
-        piper: PiperEngine) -> None:
+def test_engine_set_renders_overlapping_requests_on_one_thread_twins(piper: PiperEngine) -> None:
     twins = [piper.with_threads(1), piper.with_threads(1)]
     engines = EngineSet(piper, piper_narrow=twins)
     texts = ["The first of two requests.", "The second one, a little longer than the first."]

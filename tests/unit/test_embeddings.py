@@ -72,7 +72,8 @@ def test_matches_resemblyzers_own_pipeline(voiceprints: dict[str, np.ndarray]) -
     from resemblyzer import VoiceEncoder, preprocess_wav
 
     reference = VoiceEncoder(device="cpu", verbose=False).embed_utterance(
-        preprocess_wav(_clip(MALE[1]).samples))
+        preprocess_wav(_clip(MALE[1]).samples)
+    )
     assert cosine(voiceprints[MALE[1]], reference) > 0.9999
 
 
@@ -94,8 +95,9 @@ def test_embed_many_weights_clips_by_speech(
     assert np.linalg.norm(mixed) == pytest.approx(1.0, abs=1e-5)
     assert cosine(mixed, male) > cosine(unweighted, male) + 0.02
     assert cosine(mixed, female) < cosine(unweighted, female) - 0.02
-    np.testing.assert_allclose(speaker_encoder.embed_many([_clip(MALE[4])]), voiceprints[MALE[4]],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        speaker_encoder.embed_many([_clip(MALE[4])]), voiceprints[MALE[4]], atol=1e-6
+    )
 
 
 def test_embed_many_names_the_silent_clip(speaker_encoder: SpeakerEncoder) -> None:
@@ -120,8 +122,13 @@ def test_first_embedding_never_loads_librosa_kernels() -> None:
         "SpeakerEncoder(threads=1).embed(clip)\n"
         "print(sorted(m for m in sys.modules if m.startswith(('numba', 'librosa.'))))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(SPEECH / f"{MALE[0]}.wav")],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(SPEECH / f"{MALE[0]}.wav")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert done.stdout.strip() == "['librosa.version']", done.stdout
 
 
@@ -146,8 +153,9 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> VoiceIndex:
         return open_index("", data_dir=tmp_path)
     url: str = request.getfixturevalue("chroma_server_url")
     port = int(url.rsplit(":", 1)[1])
-    client = chromadb.HttpClient(host="127.0.0.1", port=port,
-                                 settings=Settings(anonymized_telemetry=False))
+    client = chromadb.HttpClient(
+        host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False)
+    )
     if COLLECTION in [c.name for c in client.list_collections()]:
         client.delete_collection(COLLECTION)
     return open_index(url, data_dir=tmp_path)
@@ -260,8 +268,13 @@ def test_embedded_index_persists_under_the_data_dir(tmp_path: Path) -> None:
         "index = open_index('', data_dir=Path(sys.argv[1]))\n"
         "print(index.count(), index.get('vs_1')[0])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
-                          text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert done.stdout.split() == ["1", "1.0"], done.stdout
 
 
@@ -284,9 +297,16 @@ def test_server_index_survives_a_restart_and_check_reports_an_outage(tmp_path: P
         stop_chroma(process)
 
 
-@pytest.mark.parametrize("url", [
-    "s3://bucket/chroma", "chroma", "file:///tmp/chroma", "http://", "http://host:8000/prefix",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bucket/chroma",
+        "chroma",
+        "file:///tmp/chroma",
+        "http://",
+        "http://host:8000/prefix",
+    ],
+)
 def test_open_index_rejects_other_urls(url: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="vector index URL"):
         open_index(url, data_dir=tmp_path)

@@ -50,8 +50,9 @@ def test_an_overloaded_pool_answers_503_and_charges_nothing(
     refused = [
         client.post("/api/v1/tts/synthesize", headers=headers, json={"text": "Hello there."}),
         client.post("/api/v1/tts/stream", headers=headers, json={"text": "Hello there."}),
-        client.get("/api/v1/tts/synthesize/stream", headers=headers,
-                   params={"text": "Hello there."}),
+        client.get(
+            "/api/v1/tts/synthesize/stream", headers=headers, params={"text": "Hello there."}
+        ),
     ]
     for response in refused:
         assert_error(response, 503, "SERVICE_UNAVAILABLE")
@@ -62,5 +63,8 @@ def test_an_overloaded_pool_answers_503_and_charges_nothing(
     pool.busy = False
     served = client.post("/api/v1/tts/synthesize", headers=headers, json={"text": "Hello there."})
     assert served.status_code == 200, served.text
-    assert_error(client.post("/api/v1/tts/synthesize", headers=headers, json={"text": "Again."}),
-                 429, "QUOTA_EXCEEDED")
+    assert_error(
+        client.post("/api/v1/tts/synthesize", headers=headers, json={"text": "Again."}),
+        429,
+        "QUOTA_EXCEEDED",
+    )

@@ -37,8 +37,9 @@ def served(make_services: Callable[..., Services]) -> Iterator[tuple[str, Servic
     """The app on a real HTTP server in this process (jobs held pending, so they stay live)."""
     services = make_services(run_jobs=False)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -52,16 +53,28 @@ def served(make_services: Callable[..., Services]) -> Iterator[tuple[str, Servic
 
 def _headers(url: str) -> dict[str, str]:
     with httpx.Client(base_url=url, timeout=30) as http:
-        http.post("/api/v1/auth/register", json={"email": "watch@example.com",
-                                                 "password": PASSWORD, "first_name": "W",
-                                                 "last_name": "L"})
-        token = http.post("/api/v1/auth/login", json={"email": "watch@example.com",
-                                                      "password": PASSWORD})
+        http.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "watch@example.com",
+                "password": PASSWORD,
+                "first_name": "W",
+                "last_name": "L",
+            },
+        )
+        token = http.post(
+            "/api/v1/auth/login", json={"email": "watch@example.com", "password": PASSWORD}
+        )
         return {"Authorization": f"Bearer {token.json()['data']['access_token']}"}
 
 
-async def _listen(http: httpx.AsyncClient, headers: dict[str, str], job_id: str,
-                  first: asyncio.Event, seen: list[dict[str, Any]]) -> None:
+async def _listen(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    job_id: str,
+    first: asyncio.Event,
+    seen: list[dict[str, Any]],
+) -> None:
     async with http.stream("GET", f"/api/v1/jobs/{job_id}/progress", headers=headers) as resp:
         assert resp.status_code == 200
         async for line in resp.aiter_lines():
@@ -70,13 +83,13 @@ async def _listen(http: httpx.AsyncClient, headers: dict[str, str], job_id: str,
                 first.set()
 
 
-async def _synthesize_times(http: httpx.AsyncClient, headers: dict[str, str],
-                            n: int) -> list[float]:
+async def _synthesize_times(
+    http: httpx.AsyncClient, headers: dict[str, str], n: int
+) -> list[float]:
     times = []
     for _ in range(n):
         started = time.perf_counter()
-        response = await http.post("/api/v1/tts/synthesize", headers=headers,
-                                   json={"text": TEXT})
+        response = await http.post("/api/v1/tts/synthesize", headers=headers, json={"text": TEXT})
         assert response.status_code == 200, response.text
         times.append(time.perf_counter() - started)
     return times
@@ -91,8 +104,14 @@ def test_64_listeners_share_one_watcher_per_job_and_do_not_slow_syntheses(
     async def run() -> tuple[list[float], list[float], int, float, list[list[dict[str, Any]]]]:
         limits = httpx.Limits(max_connections=LISTENERS + 8)
         async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
-            jobs = [(await http.post("/api/v1/job", headers=headers, json={
-                "text_content": f"Job number {i}."})).json()["data"]["id"] for i in range(JOBS)]
+            jobs = [
+                (
+                    await http.post(
+                        "/api/v1/job", headers=headers, json={"text_content": f"Job number {i}."}
+                    )
+                ).json()["data"]["id"]
+                for i in range(JOBS)
+            ]
             await _synthesize_times(http, headers, 2)  # warm up
             alone: list[float] = []
             watched: list[float] = []
@@ -102,8 +121,10 @@ def test_64_listeners_share_one_watcher_per_job_and_do_not_slow_syntheses(
                 alone += await _synthesize_times(http, headers, PER_BLOCK)
                 firsts = [asyncio.Event() for _ in range(LISTENERS)]
                 seen = [[] for _ in range(LISTENERS)]
-                tasks = [asyncio.create_task(_listen(http, headers, jobs[i % JOBS], firsts[i],
-                                                     seen[i])) for i in range(LISTENERS)]
+                tasks = [
+                    asyncio.create_task(_listen(http, headers, jobs[i % JOBS], firsts[i], seen[i]))
+                    for i in range(LISTENERS)
+                ]
                 await asyncio.wait_for(asyncio.gather(*(e.wait() for e in firsts)), 60)
                 watching = services.progress.watching()
                 reads, since = services.progress.reads, time.monotonic()

@@ -33,17 +33,30 @@ def env(make_settings: Callable[..., Settings]) -> tuple[sessionmaker[Session], 
     upgrade(settings.database_url)
     sessions = make_session_factory(make_engine(settings.database_url))
     with session_scope(sessions) as session:
-        user_id = users.create_user(session=session, email="run@example.com",
-                                    password_hash="x", first_name="A", last_name="B").id
+        user_id = users.create_user(
+            session=session,
+            email="run@example.com",
+            password_hash="x",
+            first_name="A",
+            last_name="B",
+        ).id
     return sessions, settings.data_dir / "blobs", user_id
 
 
 def add_job(sessions: sessionmaker[Session], user_id: str, text: str) -> str:
     with session_scope(sessions) as session:
-        job = jobs.add_job(session=session, job=Job(
-            id=new_id("job"), user_id=user_id, voice_model_id="default_voice_001",
-            text_content=text, text_hash=text_hash(text), text_length=len(text),
-            word_count=len(text.split())))
+        job = jobs.add_job(
+            session=session,
+            job=Job(
+                id=new_id("job"),
+                user_id=user_id,
+                voice_model_id="default_voice_001",
+                text_content=text,
+                text_hash=text_hash(text),
+                text_length=len(text),
+                word_count=len(text.split()),
+            ),
+        )
         return job.id
 
 
@@ -85,9 +98,14 @@ def test_runs_long_job_in_chunks_once(env: tuple, piper: PiperEngine) -> None:
         calls.append(request.text)
         return render(piper, request)
 
-    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
-                          voiceprints=None, heartbeat_s=0.1)
+    runner = build_runner(
+        sessions=sessions,
+        blobs=open_blob_store(f"file://{blob_root}"),
+        synthesis=CallSynthesis(synthesize),
+        catalogue=VoiceCatalogue(),
+        voiceprints=None,
+        heartbeat_s=0.1,
+    )
     job_id = add_job(sessions, user_id, LONG_TEXT)
     assert runner.run(job_id, "node:a") == "completed"
     assert runner.run(job_id, "node:b") == "completed"  # a second launch finds nothing to do
@@ -107,13 +125,21 @@ def test_cancel_mid_run_stops_and_leaves_no_file(env: tuple, piper: PiperEngine)
         if not started.is_set():
             started.set()
             with session_scope(sessions) as session:  # the owner cancels meanwhile
-                jobs.transition(session=session, job_id=job_id, from_statuses=("processing",),
-                                status="cancelled")
+                jobs.transition(
+                    session=session,
+                    job_id=job_id,
+                    from_statuses=("processing",),
+                    status="cancelled",
+                )
         return render(piper, request)
 
-    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
-                          voiceprints=None)
+    runner = build_runner(
+        sessions=sessions,
+        blobs=open_blob_store(f"file://{blob_root}"),
+        synthesis=CallSynthesis(synthesize),
+        catalogue=VoiceCatalogue(),
+        voiceprints=None,
+    )
     assert runner.run(job_id, "node:a") == "cancelled"
     assert load(sessions, job_id).output_file_id is None
     assert blob_files(blob_root) == []
@@ -126,9 +152,13 @@ def test_engine_failure_fails_the_job_with_reason(env: tuple) -> None:
     def synthesize(request: SynthesisRequest) -> Audio:
         raise ValueError("no speakable text")
 
-    runner = build_runner(sessions=sessions, blobs=open_blob_store(f"file://{blob_root}"),
-                          synthesis=CallSynthesis(synthesize), catalogue=VoiceCatalogue(),
-                          voiceprints=None)
+    runner = build_runner(
+        sessions=sessions,
+        blobs=open_blob_store(f"file://{blob_root}"),
+        synthesis=CallSynthesis(synthesize),
+        catalogue=VoiceCatalogue(),
+        voiceprints=None,
+    )
     assert runner.run(job_id, "node:a") == "failed"
     job = load(sessions, job_id)
     assert job.status == "failed" and "no speakable text" in (job.error_message or "")

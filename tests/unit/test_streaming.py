@@ -75,8 +75,11 @@ def test_engine_stream_matches_whole_render_and_stops_when_closed(piper: PiperEn
 
 
 def sse_events(response: Any) -> list[dict[str, Any]]:
-    return [json.loads(line[len("data: "):]) for line in response.text.splitlines()
-            if line.startswith("data: ")]
+    return [
+        json.loads(line[len("data: ") :])
+        for line in response.text.splitlines()
+        if line.startswith("data: ")
+    ]
 
 
 def decode_data_url(url: str) -> tuple[np.ndarray, int]:
@@ -88,8 +91,11 @@ def decode_data_url(url: str) -> tuple[np.ndarray, int]:
 
 def test_sse_stream_sends_chunks_then_stores_the_whole(client: TestClient) -> None:
     headers = register_and_login(client, "sse@example.com")
-    response = client.get("/api/v1/tts/synthesize/stream", headers=headers,
-                          params={"text": TEXT, "voice_id": "default_voice_001"})
+    response = client.get(
+        "/api/v1/tts/synthesize/stream",
+        headers=headers,
+        params={"text": TEXT, "voice_id": "default_voice_001"},
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
     events = sse_events(response)
@@ -102,7 +108,7 @@ def test_sse_stream_sends_chunks_then_stores_the_whole(client: TestClient) -> No
     for chunk in chunks:
         samples, rate = decode_data_url(chunk["audio_url"])
         assert rate == 22050 and abs(len(samples) / rate - chunk["duration"]) < 0.01
-        assert np.sqrt(np.mean(samples ** 2)) > 0.01  # speech, not silence
+        assert np.sqrt(np.mean(samples**2)) > 0.01  # speech, not silence
         total += chunk["duration"]
     progress = [e["progress"] for e in events if e["type"] == "progress"]
     assert progress == sorted(progress) and progress[-1] == 1.0
@@ -116,8 +122,11 @@ def test_sse_stream_sends_chunks_then_stores_the_whole(client: TestClient) -> No
 
 def test_sse_chunks_in_mp3(client: TestClient) -> None:
     headers = register_and_login(client, "mp3@example.com")
-    response = client.get("/api/v1/tts/synthesize/stream", headers=headers,
-                          params={"text": "Hello there. How are you?", "format": "mp3"})
+    response = client.get(
+        "/api/v1/tts/synthesize/stream",
+        headers=headers,
+        params={"text": "Hello there. How are you?", "format": "mp3"},
+    )
     events = sse_events(response)
     chunk = next(e for e in events if e["type"] == "audio_chunk")
     assert chunk["audio_url"].startswith("data:audio/mpeg;base64,")
@@ -136,8 +145,9 @@ def parse_streaming_wav(data: bytes) -> tuple[int, np.ndarray]:
 @pytest.mark.parametrize("fmt", ["wav", "pcm"])
 def test_raw_stream_is_the_speech(client: TestClient, fmt: str) -> None:
     headers = register_and_login(client, f"raw-{fmt}@example.com")
-    with client.stream("POST", "/api/v1/tts/stream", headers=headers,
-                       json={"text": TEXT, "format": fmt}) as response:
+    with client.stream(
+        "POST", "/api/v1/tts/stream", headers=headers, json={"text": TEXT, "format": fmt}
+    ) as response:
         assert response.status_code == 200
         parts = list(response.iter_bytes())
     assert response.headers["content-type"] == f"audio/{fmt}"
@@ -148,33 +158,54 @@ def test_raw_stream_is_the_speech(client: TestClient, fmt: str) -> None:
     else:
         rate, samples = 22050, np.frombuffer(data, dtype="<i2").astype(np.float32) / 32767
     assert rate == 22050 and 12 < len(samples) / rate < 30  # ~50 words of speech
-    assert np.sqrt(np.mean(samples ** 2)) > 0.02
+    assert np.sqrt(np.mean(samples**2)) > 0.02
 
 
 def test_raw_stream_applies_the_options(client: TestClient) -> None:
     headers = register_and_login(client, "raw-options@example.com")
-    response = client.post("/api/v1/tts/stream", headers=headers, json={
-        "text": "Hello there.", "format": "pcm",
-        "config": {"sample_rate": 16000, "volume": 0.5, "speed": 1.5}})
+    response = client.post(
+        "/api/v1/tts/stream",
+        headers=headers,
+        json={
+            "text": "Hello there.",
+            "format": "pcm",
+            "config": {"sample_rate": 16000, "volume": 0.5, "speed": 1.5},
+        },
+    )
     assert response.status_code == 200 and response.headers["x-sample-rate"] == "16000"
     samples = np.frombuffer(response.content, dtype="<i2")
     assert 0.3 < len(samples) / 16000 < 1.2
 
 
-@pytest.mark.parametrize(("path", "params", "status", "code"), [
-    ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "voice_id": "nope"}, 404, "NOT_FOUND"),
-    ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "voice_id": "xtts_ana_florence"}, 422,
-     "ENGINE_UNAVAILABLE"),
-    ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "format": "aiff"}, 422, None),
-    ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "format": "mp3", "sample_rate": 9000},
-     422, "INCOMPATIBLE_OPTIONS"),
-    ("/api/v1/tts/synthesize/stream", {"text": "!!!"}, 400, "INVALID_PARAMETER"),
-    ("/api/v1/tts/synthesize/stream", {"text": "Bonjour.", "language": "fr-FR"}, 400,
-     "INVALID_PARAMETER"),
-])
-def test_bad_stream_requests_answer_before_streaming(client: TestClient, path: str,
-                                                     params: dict[str, Any], status: int,
-                                                     code: str | None) -> None:
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code"),
+    [
+        ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "voice_id": "nope"}, 404, "NOT_FOUND"),
+        (
+            "/api/v1/tts/synthesize/stream",
+            {"text": "Hi.", "voice_id": "xtts_ana_florence"},
+            422,
+            "ENGINE_UNAVAILABLE",
+        ),
+        ("/api/v1/tts/synthesize/stream", {"text": "Hi.", "format": "aiff"}, 422, None),
+        (
+            "/api/v1/tts/synthesize/stream",
+            {"text": "Hi.", "format": "mp3", "sample_rate": 9000},
+            422,
+            "INCOMPATIBLE_OPTIONS",
+        ),
+        ("/api/v1/tts/synthesize/stream", {"text": "!!!"}, 400, "INVALID_PARAMETER"),
+        (
+            "/api/v1/tts/synthesize/stream",
+            {"text": "Bonjour.", "language": "fr-FR"},
+            400,
+            "INVALID_PARAMETER",
+        ),
+    ],
+)
+def test_bad_stream_requests_answer_before_streaming(
+    client: TestClient, path: str, params: dict[str, Any], status: int, code: str | None
+) -> None:
     headers = register_and_login(client, "bad-stream@example.com")
     response = client.get(path, headers=headers, params=params)
     assert response.status_code == status, response.text
@@ -190,8 +221,7 @@ def test_stream_text_limit_and_auth(make_client: Any) -> None:
     response = client.post("/api/v1/tts/stream", headers=headers, json={"text": "word " * 20})
     assert response.status_code == 400 and response.json()["error"]["code"] == "TEXT_TOO_LONG"
     assert client.post("/api/v1/tts/stream", json={"text": "Hi."}).status_code == 401
-    assert client.get("/api/v1/tts/synthesize/stream",
-                      params={"text": "Hi."}).status_code == 401
+    assert client.get("/api/v1/tts/synthesize/stream", params={"text": "Hi."}).status_code == 401
 
 
 def test_deadline_lock_serves_the_earliest_deadline_first() -> None:
@@ -209,8 +239,10 @@ def test_deadline_lock_serves_the_earliest_deadline_first() -> None:
             order.append(name)
 
     with lock.hold(0.0):
-        threads = [threading.Thread(target=take, args=(name, deadline))
-                   for name, deadline in (("later", 5.0), ("sooner", 1.0))]
+        threads = [
+            threading.Thread(target=take, args=(name, deadline))
+            for name, deadline in (("later", 5.0), ("sooner", 1.0))
+        ]
         for thread in threads:
             thread.start()
         waiting.wait()

@@ -25,8 +25,11 @@ def doors(text: str, options: dict[str, Any]) -> dict[str, tuple[str, str, dict[
         "async": ("POST", "/api/v1/tts/synthesize/async", {"json": {"text": text, **config}}),
         "job": ("POST", "/api/v1/job", {"json": {"text_content": text, **options}}),
         "jobs": ("POST", "/api/v1/jobs", {"json": {"text_content": text, **options}}),
-        "sse": ("GET", "/api/v1/tts/synthesize/stream", {"params": {
-            "text": text, "format": fmt, "sample_rate": options["sample_rate"]}}),
+        "sse": (
+            "GET",
+            "/api/v1/tts/synthesize/stream",
+            {"params": {"text": text, "format": fmt, "sample_rate": options["sample_rate"]}},
+        ),
     }
 
 
@@ -34,26 +37,35 @@ def counts(client: TestClient) -> tuple[int, int, int]:
     """Files, jobs, and syntheses charged to any quota."""
     services = client.app.state.services  # type: ignore[attr-defined]
     with services.sessions() as session:
-        charged = session.scalar(select(func.coalesce(func.sum(RateCounter.count), 0))
-                                 .where(RateCounter.key.like("synth:%")))
-        return (int(session.scalar(select(func.count()).select_from(File))),
-                int(session.scalar(select(func.count()).select_from(Job))), int(charged))
+        charged = session.scalar(
+            select(func.coalesce(func.sum(RateCounter.count), 0)).where(
+                RateCounter.key.like("synth:%")
+            )
+        )
+        return (
+            int(session.scalar(select(func.count()).select_from(File))),
+            int(session.scalar(select(func.count()).select_from(Job))),
+            int(charged),
+        )
 
 
 @pytest.mark.parametrize("door", ["sync", "async", "job", "jobs", "sse"])
 def test_an_impossible_combination_is_422_before_any_work(
-    make_client: Callable[..., TestClient], door: str,
+    make_client: Callable[..., TestClient],
+    door: str,
 ) -> None:
     client = make_client(syntheses_per_day=1)
     headers = register_and_login(client, f"{door}@example.com")
     method, path, request = doors("Hello there.", IMPOSSIBLE)[door]
-    body = assert_error(client.request(method, path, headers=headers, **request), 422,
-                        "INCOMPATIBLE_OPTIONS")
+    body = assert_error(
+        client.request(method, path, headers=headers, **request), 422, "INCOMPATIBLE_OPTIONS"
+    )
     assert "9000" in body["error"]["message"] and body["error"]["details"]["engine"] == "piper"
     assert counts(client) == (0, 0, 0)  # nothing rendered, stored, queued or charged
     # The one synthesis of the day is still there: the same door takes a possible request.
-    method, path, request = doors("Hello there.", {"output_format": "mp3",
-                                                   "sample_rate": 8000})[door]
+    method, path, request = doors("Hello there.", {"output_format": "mp3", "sample_rate": 8000})[
+        door
+    ]
     response = client.request(method, path, headers=headers, **request)
     assert response.status_code in (200, 201, 202), response.text
 
@@ -63,29 +75,46 @@ def test_a_pending_job_cannot_be_changed_into_an_impossible_one(
 ) -> None:
     client = make_client(run_jobs=False)  # the job stays pending
     headers = register_and_login(client, "edit@example.com")
-    job = client.post("/api/v1/job", headers=headers, json={"text_content": "Hello.",
-                                                            "output_format": "mp3"})
+    job = client.post(
+        "/api/v1/job", headers=headers, json={"text_content": "Hello.", "output_format": "mp3"}
+    )
     job_id = job.json()["data"]["id"]
-    assert_error(client.put(f"/api/v1/job/{job_id}", headers=headers,
-                            json={"sample_rate": 9000}), 422, "INCOMPATIBLE_OPTIONS")
-    assert_error(client.patch(f"/api/v1/job/{job_id}", headers=headers,
-                              json={"sample_rate": 11000}), 422, "INCOMPATIBLE_OPTIONS")
+    assert_error(
+        client.put(f"/api/v1/job/{job_id}", headers=headers, json={"sample_rate": 9000}),
+        422,
+        "INCOMPATIBLE_OPTIONS",
+    )
+    assert_error(
+        client.patch(f"/api/v1/job/{job_id}", headers=headers, json={"sample_rate": 11000}),
+        422,
+        "INCOMPATIBLE_OPTIONS",
+    )
     unchanged = client.get(f"/api/v1/job/{job_id}", headers=headers).json()["data"]
     assert unchanged["sample_rate"] == 22050 and unchanged["status"] == "pending"
-    assert client.put(f"/api/v1/job/{job_id}", headers=headers,
-                      json={"sample_rate": 16000}).status_code == 200
+    assert (
+        client.put(
+            f"/api/v1/job/{job_id}", headers=headers, json={"sample_rate": 16000}
+        ).status_code
+        == 200
+    )
 
 
 def test_text_limits_belong_to_each_door(make_client: Callable[..., TestClient]) -> None:
-    client = make_client(max_sync_text_chars=40, max_stream_text_chars=80,
-                         max_job_text_chars=120)
+    client = make_client(max_sync_text_chars=40, max_stream_text_chars=80, max_job_text_chars=120)
     headers = register_and_login(client, "limits@example.com")
     text = "word " * 15  # 74 characters once cleaned
-    assert_error(client.post("/api/v1/tts/synthesize", headers=headers, json={"text": text}),
-                 400, "TEXT_TOO_LONG")
+    assert_error(
+        client.post("/api/v1/tts/synthesize", headers=headers, json={"text": text}),
+        400,
+        "TEXT_TOO_LONG",
+    )
     streamed = client.post("/api/v1/tts/stream", headers=headers, json={"text": text})
     assert streamed.status_code == 200 and len(streamed.content) > 44
-    assert_error(client.post("/api/v1/job", headers=headers,
-                             json={"text_content": text * 2}), 400, "TEXT_TOO_LONG")
-    assert client.post("/api/v1/job", headers=headers,
-                       json={"text_content": text}).status_code == 201
+    assert_error(
+        client.post("/api/v1/job", headers=headers, json={"text_content": text * 2}),
+        400,
+        "TEXT_TOO_LONG",
+    )
+    assert (
+        client.post("/api/v1/job", headers=headers, json={"text_content": text}).status_code == 201
+    )

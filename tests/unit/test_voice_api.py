@@ -32,19 +32,37 @@ FEMALE = SPEECH / "arctic_slt_female_a0009.wav"  # 2.7 s of speech: under the de
 SENTENCE = "Hello world, this is my personal cloned voice speaking!"
 
 
-def upload(client: TestClient, headers: dict[str, str], path: Path, *,
-           filename: str | None = None, data: bytes | None = None,
-           **fields: str) -> Any:
-    form = {"name": "My Personal Voice Sample",
-            "description": "High quality recording for voice cloning", "language": "en-US",
-            **fields}
+def upload(
+    client: TestClient,
+    headers: dict[str, str],
+    path: Path,
+    *,
+    filename: str | None = None,
+    data: bytes | None = None,
+    **fields: str,
+) -> Any:
+    form = {
+        "name": "My Personal Voice Sample",
+        "description": "High quality recording for voice cloning",
+        "language": "en-US",
+        **fields,
+    }
     content = path.read_bytes() if data is None else data
-    return client.post("/api/v1/voice/samples", headers=headers, data=form,
-                       files={"file": (filename or path.name, content, "audio/wav")})
+    return client.post(
+        "/api/v1/voice/samples",
+        headers=headers,
+        data=form,
+        files={"file": (filename or path.name, content, "audio/wav")},
+    )
 
 
-def wait_for(client: TestClient, headers: dict[str, str], url: str, done: tuple[str, ...],
-             timeout: float = 240) -> dict[str, Any]:
+def wait_for(
+    client: TestClient,
+    headers: dict[str, str],
+    url: str,
+    done: tuple[str, ...],
+    timeout: float = 240,
+) -> dict[str, Any]:
     """Poll a sample or clone until its status is one of ``done``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,15 +121,21 @@ def test_workflow_2_in_process(client: TestClient, speaker_encoder: SpeakerEncod
     assert 7.0 <= ready["quality_score"] <= 10.0 and ready["validation"]["snr_db"] > 20
     assert ready["progress"] == 100.0 and 5.0 < ready["processed_duration"] < 7.5
 
-    created = client.post("/api/v1/voice/clones", headers=headers, json={
-        "sample_ids": [sample["sample_id"]], "name": "My Personal Voice Clone",
-        "description": "Custom voice clone from my samples",
-    })
+    created = client.post(
+        "/api/v1/voice/clones",
+        headers=headers,
+        json={
+            "sample_ids": [sample["sample_id"]],
+            "name": "My Personal Voice Clone",
+            "description": "Custom voice clone from my samples",
+        },
+    )
     assert created.status_code == 201, created.text
     clone_id = created.json()["data"]["clone_id"]
     assert clone_id.startswith("vc_") and created.json()["data"]["status"] == "pending"
-    clone = wait_for(client, headers, f"/api/v1/voice/clones/{clone_id}",
-                     ("ready", "failed", "cancelled"))
+    clone = wait_for(
+        client, headers, f"/api/v1/voice/clones/{clone_id}", ("ready", "failed", "cancelled")
+    )
     assert clone["status"] == "ready", clone
     assert clone["speaker_similarity"] > clone["baseline_similarity"] + 0.05
     training = client.get(f"/api/v1/jobs/{clone['job_id']}", headers=headers).json()["data"]
@@ -120,14 +144,23 @@ def test_workflow_2_in_process(client: TestClient, speaker_encoder: SpeakerEncod
     models = client.get("/api/v1/voice/models?type=custom", headers=headers).json()["data"]
     assert [m["voice_model_id"] for m in models] == [clone_id]
 
-    job = client.post("/api/v1/job", headers=headers, json={
-        "text_content": SENTENCE, "voice_model_id": clone_id, "output_format": "wav",
-        "speed": 1.0, "pitch": 1.0, "volume": 1.0,
-    })
+    job = client.post(
+        "/api/v1/job",
+        headers=headers,
+        json={
+            "text_content": SENTENCE,
+            "voice_model_id": clone_id,
+            "output_format": "wav",
+            "speed": 1.0,
+            "pitch": 1.0,
+            "volume": 1.0,
+        },
+    )
     assert job.status_code == 201, job.text
     job_id = job.json()["data"]["id"]
-    with client.stream("GET", f"/api/v1/job/{job_id}/progress",
-                       headers={**headers, "Accept": "text/event-stream"}) as stream:
+    with client.stream(
+        "GET", f"/api/v1/job/{job_id}/progress", headers={**headers, "Accept": "text/event-stream"}
+    ) as stream:
         events = [json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data:")]
     assert events[-2]["status"] == "completed"
     assert client.get(f"/api/v1/job/{job_id}", headers=headers).json()["data"]["duration"] > 1
@@ -148,8 +181,9 @@ def test_workflow_2_in_process(client: TestClient, speaker_encoder: SpeakerEncod
     assert implicit.json()["data"]["voice_model_id"] == clone_id
     wait_for_job(client, headers, implicit.json()["data"]["id"])
 
-    similar = client.get(f"/api/v1/voice/models?similar_to={sample['sample_id']}",
-                         headers=headers).json()["data"]
+    similar = client.get(
+        f"/api/v1/voice/models?similar_to={sample['sample_id']}", headers=headers
+    ).json()["data"]
     assert [v["voice_model_id"] for v in similar] == [clone_id, "default_voice_001"]
     assert similar[0]["similarity"] > similar[1]["similarity"]
 
@@ -157,8 +191,10 @@ def test_workflow_2_in_process(client: TestClient, speaker_encoder: SpeakerEncod
     assert deleted.status_code == 200
     again = client.post("/api/v1/job", headers=headers, json={"text_content": "Hi there."})
     assert again.json()["data"]["voice_model_id"] == "default_voice_001"  # selection cleared
-    assert client.delete(f"/api/v1/voice/samples/{sample['sample_id']}",
-                         headers=headers).status_code == 200
+    assert (
+        client.delete(f"/api/v1/voice/samples/{sample['sample_id']}", headers=headers).status_code
+        == 200
+    )
     nothing_stored(_services(client))
 
 
@@ -186,10 +222,13 @@ def _silence_wav(seconds: float) -> bytes:
 
 
 BAD_UPLOADS = {
-    "corrupt": ("voice.wav", b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(range(256)) * 4, 400,
-                "INVALID_AUDIO"),
-    "text_named_wav": ("notes.wav", b"These are my notes, not audio.\n" * 50, 400,
-                       "INVALID_AUDIO"),
+    "corrupt": (
+        "voice.wav",
+        b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(range(256)) * 4,
+        400,
+        "INVALID_AUDIO",
+    ),
+    "text_named_wav": ("notes.wav", b"These are my notes, not audio.\n" * 50, 400, "INVALID_AUDIO"),
     "empty": ("empty.wav", b"", 400, "INVALID_AUDIO"),
     "silence": ("quiet.wav", _silence_wav(2.0), 400, "AUDIO_SILENT"),
     "too_large": ("huge.wav", b"RIFF" + bytes(60 * 1024 * 1024), 413, "PAYLOAD_TOO_LARGE"),
@@ -224,8 +263,10 @@ def test_too_short_speech_is_refused(client: TestClient) -> None:
 def test_list_filters_paginates_and_deletes(make_client: Any) -> None:
     client = make_client(run_jobs=False)
     headers = register_and_login(client, "lister@example.com")
-    ids = [upload(client, headers, path, language=lang).json()["data"]["sample_id"]
-           for path, lang in ((MALE, "en-US"), (OTHER_MALE, "en-GB"), (MALE, "en-US"))]
+    ids = [
+        upload(client, headers, path, language=lang).json()["data"]["sample_id"]
+        for path, lang in ((MALE, "en-US"), (OTHER_MALE, "en-GB"), (MALE, "en-US"))
+    ]
     listed = client.get("/api/v1/voice/samples?page=1&page_size=2", headers=headers).json()
     assert [s["sample_id"] for s in listed["data"]] == ids[::-1][:2]
     assert listed["meta"]["pagination"]["total_count"] == 3
@@ -236,10 +277,10 @@ def test_list_filters_paginates_and_deletes(make_client: Any) -> None:
     bad = client.get("/api/v1/voice/samples?status=baked", headers=headers)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_PARAMETER"
     for sample_id in ids:
-        assert client.delete(f"/api/v1/voice/samples/{sample_id}", headers=headers).status_code \
-            == 200
-        assert client.get(f"/api/v1/voice/samples/{sample_id}", headers=headers).status_code \
-            == 404
+        assert (
+            client.delete(f"/api/v1/voice/samples/{sample_id}", headers=headers).status_code == 200
+        )
+        assert client.get(f"/api/v1/voice/samples/{sample_id}", headers=headers).status_code == 404
     nothing_stored(_services(client))
 
 
@@ -266,15 +307,21 @@ def test_clone_lifecycle_without_a_runner(make_client: Any) -> None:
     client = make_client(run_jobs=False)
     headers = register_and_login(client, "held@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
-    early = client.post("/api/v1/voice/clones", headers=headers,
-                        json={"sample_ids": [sample_id], "name": "Too early"})
+    early = client.post(
+        "/api/v1/voice/clones",
+        headers=headers,
+        json={"sample_ids": [sample_id], "name": "Too early"},
+    )
     assert early.status_code == 409 and early.json()["error"]["code"] == "INVALID_STATE"
     with session_scope(_services(client).sessions) as session:  # as if processing had finished
         row = session.get(VoiceSample, sample_id)
         assert row is not None
         row.status = "ready"
-    trained = client.post(f"/api/v1/voice/samples/{sample_id}/train", headers=headers,
-                          json={"config": {"epochs": 100}})
+    trained = client.post(
+        f"/api/v1/voice/samples/{sample_id}/train",
+        headers=headers,
+        json={"config": {"epochs": 100}},
+    )
     assert trained.status_code == 202, trained.text
     body = trained.json()["data"]
     assert body["training_job_id"].startswith("job_") and body["status"] == "pending"
@@ -286,8 +333,9 @@ def test_clone_lifecycle_without_a_runner(make_client: Any) -> None:
 
     not_ready = client.post(f"/api/v1/voice/clones/{clone_id}/select", headers=headers)
     assert not_ready.status_code == 409
-    speak = client.post("/api/v1/job", headers=headers,
-                        json={"text_content": "Hello.", "voice_model_id": clone_id})
+    speak = client.post(
+        "/api/v1/job", headers=headers, json={"text_content": "Hello.", "voice_model_id": clone_id}
+    )
     assert speak.status_code == 409
     cancelled = client.post(f"/api/v1/voice/clones/{clone_id}/cancel", headers=headers)
     assert cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
@@ -295,8 +343,11 @@ def test_clone_lifecycle_without_a_runner(make_client: Any) -> None:
     assert job["status"] == "cancelled"
     twice = client.post(f"/api/v1/voice/clones/{clone_id}/cancel", headers=headers)
     assert twice.status_code == 409
-    missing = client.post("/api/v1/voice/clones", headers=headers,
-                          json={"sample_ids": ["vs_00000000000000000000"], "name": "Ghost"})
+    missing = client.post(
+        "/api/v1/voice/clones",
+        headers=headers,
+        json={"sample_ids": ["vs_00000000000000000000"], "name": "Ghost"},
+    )
     assert missing.status_code == 404
     assert client.delete(f"/api/v1/voice/clones/{clone_id}", headers=headers).status_code == 200
     assert client.get(f"/api/v1/voice/clones/{clone_id}", headers=headers).status_code == 404
@@ -309,8 +360,9 @@ def test_other_users_samples_and_clones_are_not_found(make_client: Any) -> None:
     sample_id = upload(client, owner, MALE).json()["data"]["sample_id"]
     services = _services(client)
     mark_ready(services, sample_id)
-    clone_id = client.post("/api/v1/voice/clones", headers=owner, json={
-        "sample_ids": [sample_id], "name": "Mine"}).json()["data"]["clone_id"]
+    clone_id = client.post(
+        "/api/v1/voice/clones", headers=owner, json={"sample_ids": [sample_id], "name": "Mine"}
+    ).json()["data"]["clone_id"]
     with session_scope(services.sessions) as session:
         clone = session.get(VoiceClone, clone_id)
         assert clone is not None
@@ -350,27 +402,36 @@ def test_upload_limit_holds_while_the_body_streams(make_client: Any) -> None:
     sent: list[int] = []
 
     def body() -> Any:  # chunked: no Content-Length for the server to refuse up front
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-               f"filename=\"long.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="long.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
         for _ in range(100):
             sent.append(64 * 1024)
             yield bytes(64 * 1024)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = client.post("/api/v1/voice/samples", content=body(), headers={
-        **headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        "/api/v1/voice/samples",
+        content=body(),
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     nothing_stored(_services(client))
 
 
-@pytest.mark.parametrize(("fields", "code"), [
-    ({"language": "not a language!"}, "VALIDATION_ERROR"),
-    ({"name": "x" * 300}, "VALIDATION_ERROR"),
-    ({"transcript": "y" * 6000}, "VALIDATION_ERROR"),
-])
-def test_bad_form_fields_are_refused_and_leave_nothing(make_client: Any, fields: dict[str, str],
-                                                       code: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"language": "not a language!"}, "VALIDATION_ERROR"),
+        ({"name": "x" * 300}, "VALIDATION_ERROR"),
+        ({"transcript": "y" * 6000}, "VALIDATION_ERROR"),
+    ],
+)
+def test_bad_form_fields_are_refused_and_leave_nothing(
+    make_client: Any, fields: dict[str, str], code: str
+) -> None:
     client = make_client(run_jobs=False)
     headers = register_and_login(client, "fields@example.com")
     response = upload(client, headers, MALE, **fields)

@@ -31,8 +31,9 @@ def test_sample_and_clone_statuses_follow_their_jobs(make_client: Any) -> None:
     client = make_client(run_jobs=False)
     headers = register_and_login(client, "mirror@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
-    job_id = client.post(f"/api/v1/voice/samples/{sample_id}/process",
-                         headers=headers).json()["data"]["job_id"]
+    job_id = client.post(f"/api/v1/voice/samples/{sample_id}/process", headers=headers).json()[
+        "data"
+    ]["job_id"]
     services = _services(client)
 
     def sample_state() -> tuple[str, str | None]:
@@ -43,10 +44,20 @@ def test_sample_and_clone_statuses_follow_their_jobs(make_client: Any) -> None:
 
     assert sample_state() == ("processing", None)
     with session_scope(services.sessions) as session:
-        jobs.transition(session=session, job_id=job_id, from_statuses=("pending",),
-                        status="processing", runner_id="node:x")
-        jobs.transition(session=session, job_id=job_id, from_statuses=("processing",),
-                        status="failed", error_message="Could not decode the wav file")
+        jobs.transition(
+            session=session,
+            job_id=job_id,
+            from_statuses=("pending",),
+            status="processing",
+            runner_id="node:x",
+        )
+        jobs.transition(
+            session=session,
+            job_id=job_id,
+            from_statuses=("processing",),
+            status="failed",
+            error_message="Could not decode the wav file",
+        )
     assert sample_state() == ("failed", "Could not decode the wav file")
     shown = client.get(f"/api/v1/voice/samples/{sample_id}", headers=headers).json()["data"]
     assert shown["status"] == "failed" and "decode" in shown["error_message"]
@@ -58,8 +69,9 @@ def test_sample_and_clone_statuses_follow_their_jobs(make_client: Any) -> None:
     assert sample_state() == ("uploaded", None)
     # The old job's later transitions no longer speak for the sample.
     with session_scope(services.sessions) as session:
-        jobs.transition(session=session, job_id=job_id, from_statuses=("failed",),
-                        status="completed")
+        jobs.transition(
+            session=session, job_id=job_id, from_statuses=("failed",), status="completed"
+        )
     assert sample_state() == ("uploaded", None)
 
 
@@ -69,16 +81,30 @@ def test_interrupted_training_is_requeued_and_the_clone_shows_it(make_client: An
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
     services = _services(client)
     mark_ready(services, sample_id)
-    clone = client.post("/api/v1/voice/clones", headers=headers,
-                        json={"sample_ids": [sample_id], "name": "Requeued"}).json()["data"]
+    clone = client.post(
+        "/api/v1/voice/clones",
+        headers=headers,
+        json={"sample_ids": [sample_id], "name": "Requeued"},
+    ).json()["data"]
     with session_scope(services.sessions) as session:
-        jobs.transition(session=session, job_id=clone["job_id"], from_statuses=("pending",),
-                        status="processing", runner_id="dead-node:task", attempts=1)
-    assert client.get(f"/api/v1/voice/clones/{clone['clone_id']}",
-                      headers=headers).json()["data"]["status"] == "training"
+        jobs.transition(
+            session=session,
+            job_id=clone["job_id"],
+            from_statuses=("pending",),
+            status="processing",
+            runner_id="dead-node:task",
+            attempts=1,
+        )
+    assert (
+        client.get(f"/api/v1/voice/clones/{clone['clone_id']}", headers=headers).json()["data"][
+            "status"
+        ]
+        == "training"
+    )
     with session_scope(services.sessions) as session:
-        requeued = recover_jobs(session=session, stale_after_s=0.0, max_attempts=1,
-                                is_runner_alive=lambda runner: False)
+        requeued = recover_jobs(
+            session=session, stale_after_s=0.0, max_attempts=1, is_runner_alive=lambda runner: False
+        )
     assert requeued == []  # attempts exhausted: failed, with the reason
     shown = client.get(f"/api/v1/voice/clones/{clone['clone_id']}", headers=headers).json()
     assert shown["data"]["status"] == "failed"
@@ -110,15 +136,20 @@ def test_sample_deleted_during_processing_leaves_nothing(make_client: Any) -> No
     client = make_client(run_jobs=False)
     headers = register_and_login(client, "racer@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
-    job_id = client.post(f"/api/v1/voice/samples/{sample_id}/process",
-                         headers=headers).json()["data"]["job_id"]
+    job_id = client.post(f"/api/v1/voice/samples/{sample_id}/process", headers=headers).json()[
+        "data"
+    ]["job_id"]
     services = _services(client)
     with session_scope(services.sessions) as session:
         user = session.query(User).one()
         session.expunge(user)
-    runner = build_runner(sessions=services.sessions, blobs=services.blobs,
-                          synthesis=services.synthesis, catalogue=services.catalogue,
-                          voiceprints=_DeletingVoiceprints(services, user, sample_id))
+    runner = build_runner(
+        sessions=services.sessions,
+        blobs=services.blobs,
+        synthesis=services.synthesis,
+        catalogue=services.catalogue,
+        voiceprints=_DeletingVoiceprints(services, user, sample_id),
+    )
     assert runner.run(job_id, "node:a") == "cancelled"
     nothing_stored(services)
     with session_scope(services.sessions) as session:
@@ -148,17 +179,26 @@ def test_clone_of_a_deleted_sample_fails_with_the_reason(client: TestClient) -> 
     assert process(client, headers, sample_id)["status"] == "ready"
     services = _services(client)
     with session_scope(services.sessions) as session:  # deleted between create and run
-        clone = VoiceClone(id="vc_0123456789abcdef0123", user_id=session.query(User).one().id,
-                           name="Orphan", sample_ids=["vs_00000000000000000000"])
+        clone = VoiceClone(
+            id="vc_0123456789abcdef0123",
+            user_id=session.query(User).one().id,
+            name="Orphan",
+            sample_ids=["vs_00000000000000000000"],
+        )
         session.add(clone)
     with session_scope(services.sessions) as session:
-        job = Job(id="job_0123456789abcdef0123", user_id=clone.user_id, type="clone_training",
-                  subject_id=clone.id)
+        job = Job(
+            id="job_0123456789abcdef0123",
+            user_id=clone.user_id,
+            type="clone_training",
+            subject_id=clone.id,
+        )
         session.add(job)
         row = session.get(VoiceClone, clone.id)
         assert row is not None
         row.job_id = job.id
     services.launcher.launch("job_0123456789abcdef0123")
-    failed = wait_for(client, headers, f"/api/v1/voice/clones/{clone.id}",
-                      ("failed", "ready"), timeout=60)
+    failed = wait_for(
+        client, headers, f"/api/v1/voice/clones/{clone.id}", ("failed", "ready"), timeout=60
+    )
     assert failed["status"] == "failed" and "samples" in failed["error_message"]

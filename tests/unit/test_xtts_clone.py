@@ -52,15 +52,18 @@ def test_engine_loads_conditions_and_speaks(tiny_xtts: Path) -> None:
         xtts_language("sw-KE")
 
 
-def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: Path,
-                                                  piper: PiperEngine,
-                                                  speaker_encoder: SpeakerEncoder) -> None:
+def test_clone_trained_with_xtts_speaks_with_xtts(
+    make_client: Any, tiny_xtts: Path, piper: PiperEngine, speaker_encoder: SpeakerEncoder
+) -> None:
     client = make_client(xtts_model_dir=tiny_xtts, xtts_max_new_tokens=TOKENS)
     headers = register_and_login(client, "xtts@example.com")
     sample_id = upload(client, headers, MALE).json()["data"]["sample_id"]
     assert process(client, headers, sample_id)["status"] == "ready"
-    clone_id = client.post("/api/v1/voice/clones", headers=headers, json={
-        "sample_ids": [sample_id], "name": "XTTS clone"}).json()["data"]["clone_id"]
+    clone_id = client.post(
+        "/api/v1/voice/clones",
+        headers=headers,
+        json={"sample_ids": [sample_id], "name": "XTTS clone"},
+    ).json()["data"]["clone_id"]
     clone = wait_for(client, headers, f"/api/v1/voice/clones/{clone_id}", ("ready", "failed"))
     assert clone["status"] == "ready" and clone["engine"] == "xtts", clone
     services = _services(client)
@@ -72,25 +75,44 @@ def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: P
 
     model = client.get(f"/api/v1/voice/models/{clone_id}", headers=headers).json()["data"]
     assert model["engine"] == "xtts" and "fr-FR" in model["languages"]
-    spoken = client.post("/api/v1/tts/synthesize", headers=headers, json={
-        "text": "Bonjour tout le monde.", "voice_id": clone_id, "language": "fr-FR",
-        "config": {"sample_rate": 24000}})
+    spoken = client.post(
+        "/api/v1/tts/synthesize",
+        headers=headers,
+        json={
+            "text": "Bonjour tout le monde.",
+            "voice_id": clone_id,
+            "language": "fr-FR",
+            "config": {"sample_rate": 24000},
+        },
+    )
     assert spoken.status_code == 200, spoken.text
     audio = client.get(spoken.json()["data"]["audio_path"], headers=headers).content
     samples, rate = sf.read(io.BytesIO(audio), dtype="float32")
     assert rate == 24000 and len(samples) == round(TOKENS * SAMPLES_PER_TOKEN)
 
     # The same clone on a deployment without XTTS: shown and spoken as the CPU clone it then is.
-    cpu_only = TestClient(create_app(build_inprocess(
-        services.settings.model_copy(update={"xtts_model_dir": None}), piper=piper,
-        encoder=speaker_encoder)))
+    cpu_only = TestClient(
+        create_app(
+            build_inprocess(
+                services.settings.model_copy(update={"xtts_model_dir": None}),
+                piper=piper,
+                encoder=speaker_encoder,
+            )
+        )
+    )
     model = cpu_only.get(f"/api/v1/voice/models/{clone_id}", headers=headers).json()["data"]
     assert model["engine"] == "piper" and model["languages"] == ["en-US"]
-    french = cpu_only.post("/api/v1/tts/synthesize", headers=headers, json={
-        "text": "Bonjour.", "voice_id": clone_id, "language": "fr-FR"})
+    french = cpu_only.post(
+        "/api/v1/tts/synthesize",
+        headers=headers,
+        json={"text": "Bonjour.", "voice_id": clone_id, "language": "fr-FR"},
+    )
     assert french.status_code == 400 and "XTTS" in french.json()["error"]["message"]
-    english = cpu_only.post("/api/v1/tts/synthesize", headers=headers, json={
-        "text": "Hello there.", "voice_id": clone_id})
+    english = cpu_only.post(
+        "/api/v1/tts/synthesize",
+        headers=headers,
+        json={"text": "Hello there.", "voice_id": clone_id},
+    )
     assert english.status_code == 200 and english.json()["data"]["sample_rate"] == 22050
 
     assert client.delete(f"/api/v1/voice/clones/{clone_id}", headers=headers).status_code == 200
@@ -99,12 +121,12 @@ def test_clone_trained_with_xtts_speaks_with_xtts(make_client: Any, tiny_xtts: P
     nothing_stored(services)
 
 
-def test_studio_speakers_are_presets_with_seed_control(make_client: Any,
-                                                      tiny_xtts: Path) -> None:
+def test_studio_speakers_are_presets_with_seed_control(make_client: Any, tiny_xtts: Path) -> None:
     client = make_client(xtts_model_dir=tiny_xtts, xtts_max_new_tokens=TOKENS)
     headers = register_and_login(client, "studio@example.com")
-    voices = client.get("/api/v1/voice/models", headers=headers,
-                        params={"type": "preset"}).json()["data"]
+    voices = client.get("/api/v1/voice/models", headers=headers, params={"type": "preset"}).json()[
+        "data"
+    ]
     ids = [v["voice_model_id"] for v in voices]
     assert ids == ["default_voice_001", "xtts_studio_speaker_a", "xtts_studio_speaker_b"]
     studio = client.get("/api/v1/voice/models/xtts_studio_speaker_a", headers=headers)
@@ -112,9 +134,17 @@ def test_studio_speakers_are_presets_with_seed_control(make_client: Any,
     assert len(studio.json()["data"]["languages"]) == 17
 
     def speak(seed: int) -> bytes:
-        response = client.post("/api/v1/tts/synthesize", headers=headers, json={
-            "text": "Buongiorno a tutti.", "voice_id": "xtts_studio_speaker_a",
-            "language": "it", "seed": seed, "config": {"sample_rate": 24000}})
+        response = client.post(
+            "/api/v1/tts/synthesize",
+            headers=headers,
+            json={
+                "text": "Buongiorno a tutti.",
+                "voice_id": "xtts_studio_speaker_a",
+                "language": "it",
+                "seed": seed,
+                "config": {"sample_rate": 24000},
+            },
+        )
         assert response.status_code == 200, response.text
         return client.get(response.json()["data"]["audio_path"], headers=headers).content
 

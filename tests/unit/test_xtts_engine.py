@@ -25,8 +25,11 @@ from voxify.speech import Audio, SynthesisRequest
 TOKENS = 30
 ITEMS = [
     XttsItem("Hello there.", "en", speaker=SPEAKERS[0]),
-    XttsItem("A much longer sentence, so that the others are padded next to it.", "en-GB",
-             speaker=SPEAKERS[1]),
+    XttsItem(
+        "A much longer sentence, so that the others are padded next to it.",
+        "en-GB",
+        speaker=SPEAKERS[1],
+    ),
     XttsItem("Guten Tag, wie geht es?", "de", speaker=SPEAKERS[0], speed=1.25),
 ]
 
@@ -42,8 +45,9 @@ def greedy(model_dir: Path) -> XttsEngine:
 
 
 def alone(engine: XttsEngine, item: XttsItem) -> np.ndarray:
-    return engine.synthesize(item.text, language=item.language, speaker=item.speaker,
-                             speed=item.speed, seed=item.seed).samples
+    return engine.synthesize(
+        item.text, language=item.language, speaker=item.speaker, speed=item.speed, seed=item.seed
+    ).samples
 
 
 def test_a_batch_speaks_as_each_text_alone(greedy: XttsEngine) -> None:
@@ -88,8 +92,7 @@ def test_long_texts_split_within_the_language_limit(greedy: XttsEngine) -> None:
     assert greedy.char_limit("en-US") == 250 and greedy.char_limit("zh-CN") == 82
     text = "Это довольно длинное предложение, которое говорит о погоде и о море. " * 4
     assert 182 < len(text) <= 2 * 182  # XTTS's Russian limit: two pieces
-    audio = greedy.synthesize_batch([XttsItem(text, "ru-RU", speaker=SPEAKERS[0]),
-                                     ITEMS[0]])[0]
+    audio = greedy.synthesize_batch([XttsItem(text, "ru-RU", speaker=SPEAKERS[0]), ITEMS[0]])[0]
     assert len(audio.samples) == pytest.approx(2 * TOKENS * SAMPLES_PER_TOKEN, rel=0.01)
 
 
@@ -112,8 +115,12 @@ def test_stream_yields_as_it_decodes_and_adds_up(greedy: XttsEngine) -> None:
 
 def test_the_opening_of_a_stream_is_a_short_chunk(greedy: XttsEngine) -> None:
     item = ITEMS[0]
-    chunks = [c.samples for c in greedy.stream(item.text, language=item.language,
-                                               speaker=item.speaker, opening=True)]
+    chunks = [
+        c.samples
+        for c in greedy.stream(
+            item.text, language=item.language, speaker=item.speaker, opening=True
+        )
+    ]
     # 10 tokens, less the 1024 samples held back to cross-fade into the next chunk; then 20.
     assert len(chunks[0]) == pytest.approx(10 * SAMPLES_PER_TOKEN - 1024, rel=0.05)
     assert len(chunks[1]) == pytest.approx(20 * SAMPLES_PER_TOKEN, rel=0.05)
@@ -126,11 +133,25 @@ def test_stream_decodes_as_coquis_inference_stream(model_dir: Path) -> None:
     item = ITEMS[2]  # speed 1.25: the latents are stretched before decoding
     latent, embedding = engine._voice(None, item.speaker)
     torch.manual_seed(3)
-    coqui = [wav.numpy() for wav in engine._model.inference_stream(
-        item.text, "de", latent, embedding, stream_chunk_size=20, speed=item.speed,
-        max_new_tokens=2 * TOKENS, min_new_tokens=2 * TOKENS)]
-    ours = [c.samples for c in engine.stream(item.text, language=item.language,
-                                             speaker=item.speaker, speed=item.speed, seed=3)]
+    coqui = [
+        wav.numpy()
+        for wav in engine._model.inference_stream(
+            item.text,
+            "de",
+            latent,
+            embedding,
+            stream_chunk_size=20,
+            speed=item.speed,
+            max_new_tokens=2 * TOKENS,
+            min_new_tokens=2 * TOKENS,
+        )
+    ]
+    ours = [
+        c.samples
+        for c in engine.stream(
+            item.text, language=item.language, speaker=item.speaker, speed=item.speed, seed=3
+        )
+    ]
     assert [len(c) for c in ours] == [len(c) for c in coqui] and len(ours) == 4  # + held tail
     for mine, theirs in zip(ours, coqui, strict=True):
         assert np.abs(mine - theirs).max() < 1e-6
@@ -160,10 +181,16 @@ def test_streams_interleave_step_by_step(model_dir: Path) -> None:
 def test_a_render_goes_between_the_chunks_of_a_stream(model_dir: Path) -> None:
     """A stream holds the model for one chunk at a time, not for its sentence or text."""
     engines = EngineSet(None, XttsEngine(model_dir, max_new_tokens=TOKENS))
-    streamed = SynthesisRequest(text="One sentence, streamed in two chunks.", voice_id="xtts_a",
-                                language="en", engine="xtts", speaker=SPEAKERS[0])
-    other = SynthesisRequest(text="Hello.", voice_id="xtts_b", language="en", engine="xtts",
-                             speaker=SPEAKERS[1])
+    streamed = SynthesisRequest(
+        text="One sentence, streamed in two chunks.",
+        voice_id="xtts_a",
+        language="en",
+        engine="xtts",
+        speaker=SPEAKERS[0],
+    )
+    other = SynthesisRequest(
+        text="Hello.", voice_id="xtts_b", language="en", engine="xtts", speaker=SPEAKERS[1]
+    )
     events: list[str] = []
     chunks = engines.stream(streamed)
     next(chunks)

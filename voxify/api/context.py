@@ -34,14 +34,26 @@ class Services:
 
     def with_synthesis(self, synthesis: Synthesis) -> Services:
         """The same services over other engine pools (a fault-injecting wrapper, say)."""
-        return replace(self, synthesis=synthesis, speech=SynthesisService(
-            settings=self.settings, sessions=self.sessions, blobs=self.blobs,
-            catalogue=self.catalogue, synthesis=synthesis))
+        return replace(
+            self,
+            synthesis=synthesis,
+            speech=SynthesisService(
+                settings=self.settings,
+                sessions=self.sessions,
+                blobs=self.blobs,
+                catalogue=self.catalogue,
+                synthesis=synthesis,
+            ),
+        )
 
 
 def build_services(
-    settings: Settings, *, synthesis: Synthesis, voiceprints: Voiceprints,
-    catalogue: VoiceCatalogue, launcher: Callable[[JobRunner], JobLauncher],
+    settings: Settings,
+    *,
+    synthesis: Synthesis,
+    voiceprints: Voiceprints,
+    catalogue: VoiceCatalogue,
+    launcher: Callable[[JobRunner], JobLauncher],
     heartbeat_s: float | None = None,
 ) -> Services:
     """Open the database and blob store the settings name and wire every service over them.
@@ -52,14 +64,29 @@ def build_services(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     blobs = blob_store_for(settings)
-    runner = build_runner(sessions=sessions, blobs=blobs, synthesis=synthesis,
-                          catalogue=catalogue, voiceprints=voiceprints,
-                          heartbeat_s=settings.job_heartbeat_s if heartbeat_s is None
-                          else heartbeat_s)
+    runner = build_runner(
+        sessions=sessions,
+        blobs=blobs,
+        synthesis=synthesis,
+        catalogue=catalogue,
+        voiceprints=voiceprints,
+        heartbeat_s=settings.job_heartbeat_s if heartbeat_s is None else heartbeat_s,
+    )
     return Services(
-        settings=settings, engine=engine, sessions=sessions, blobs=blobs, synthesis=synthesis,
-        catalogue=catalogue, launcher=launcher(runner), voiceprints=voiceprints,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        blobs=blobs,
+        synthesis=synthesis,
+        catalogue=catalogue,
+        launcher=launcher(runner),
+        voiceprints=voiceprints,
         progress=ProgressHub(sessions),
-        speech=SynthesisService(settings=settings, sessions=sessions, blobs=blobs,
-                                catalogue=catalogue, synthesis=synthesis),
+        speech=SynthesisService(
+            settings=settings,
+            sessions=sessions,
+            blobs=blobs,
+            catalogue=catalogue,
+            synthesis=synthesis,
+        ),
     )

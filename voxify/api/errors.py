@@ -31,7 +31,10 @@ _HTTP_CODES = {
 
 
 def error_response(
-    status_code: int, code: str, message: str, details: Any = None,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An error answer in the envelope."""

@@ -21,12 +21,16 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "voxify_http_requests", "HTTP requests answered",
-            ["method", "route", "status"], registry=self.registry,
+            "voxify_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "voxify_http_request_seconds", "Time to the response's first byte",
-            ["method", "route"], registry=self.registry,
+            "voxify_http_request_seconds",
+            "Time to the response's first byte",
+            ["method", "route"],
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
 

@@ -62,7 +62,8 @@ class BodyLimitMiddleware:
     @staticmethod
     async def _reject(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = error_response(
-            413, "PAYLOAD_TOO_LARGE",
+            413,
+            "PAYLOAD_TOO_LARGE",
             f"Request body is larger than the limit of {limit} bytes",
             details={"max_bytes": limit},
         )

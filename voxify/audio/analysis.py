@@ -113,8 +113,9 @@ def bridge_f0_gaps(f0: np.ndarray, *, max_gap_frames: int) -> np.ndarray:
     steps = np.diff(voiced)
     for i in np.flatnonzero((steps > 1) & (steps <= max_gap_frames + 1)):
         left, right = voiced[i], voiced[i + 1]
-        f0[left + 1 : right] = np.exp(np.interp(np.arange(left + 1, right), [left, right],
-                                                np.log([f0[left], f0[right]])))
+        f0[left + 1 : right] = np.exp(
+            np.interp(np.arange(left + 1, right), [left, right], np.log([f0[left], f0[right]]))
+        )
     return f0
 
 

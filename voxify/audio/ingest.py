@@ -129,8 +129,10 @@ def prepare_sample(
     sr, hop = target_rate, round(VAD_FRAME_S * target_rate)
     # DC hides the noise floor. A high-pass, not the mean: offsets drift, and a global mean
     # turns digital-silence padding into a DC step that YIN reads as voiced at its top F0.
-    x = sosfiltfilt(butter(2, _HIGHPASS_HZ, "highpass", fs=sr, output="sos"),
-                    resample(original, audio.sample_rate, sr))
+    x = sosfiltfilt(
+        butter(2, _HIGHPASS_HZ, "highpass", fs=sr, output="sos"),
+        resample(original, audio.sample_rate, sr),
+    )
     energy_db = _frame_db(x, hop)
     floor_db, snr = _noise_floor(energy_db)
     active = _vad(energy_db, floor_db)
@@ -157,9 +159,16 @@ def prepare_sample(
     score = _quality_score(snr, clipping, speech_s, voiced)
     issues = _issues(snr, clipping, speech_s, voiced, speech_db, out_rms, len(segments) > 1)
     report = ValidationReport(
-        speech_duration_s=speech_s, total_duration_s=len(out) / sr, clipping_fraction=clipping,
-        original_rms_dbfs=original_rms, silence_fraction=1.0 - float(active.mean()), snr_db=snr,
-        voiced_fraction=voiced, output_rms_dbfs=out_rms, quality_score=score, issues=issues,
+        speech_duration_s=speech_s,
+        total_duration_s=len(out) / sr,
+        clipping_fraction=clipping,
+        original_rms_dbfs=original_rms,
+        silence_fraction=1.0 - float(active.mean()),
+        snr_db=snr,
+        voiced_fraction=voiced,
+        output_rms_dbfs=out_rms,
+        quality_score=score,
+        issues=issues,
     )
     return PreparedSample(Audio((out * gain).astype(np.float32), sr), report)
 
@@ -250,26 +259,45 @@ def _voiced_fraction(x: np.ndarray, sr: int, active: np.ndarray) -> float:
 
 def _quality_score(snr: float, clipping: float, speech_s: float, voiced: float) -> float:
     """0..10: SNR up to 4 points, no clipping 2, speech length 2, voicing 2."""
-    ratios = [(snr - SNR_POOR_DB) / (SNR_GOOD_DB - SNR_POOR_DB), 1.0 - clipping / CLIPPING_BAD,
-              speech_s / DURATION_GOOD_S, voiced / VOICED_GOOD]
+    ratios = [
+        (snr - SNR_POOR_DB) / (SNR_GOOD_DB - SNR_POOR_DB),
+        1.0 - clipping / CLIPPING_BAD,
+        speech_s / DURATION_GOOD_S,
+        voiced / VOICED_GOOD,
+    ]
     weights = [W_SNR, W_CLIPPING, W_DURATION, W_VOICED]
     return round(float(np.clip(ratios, 0.0, 1.0) @ np.array(weights)), 2)
 
 
-def _issues(snr: float, clipping: float, speech_s: float, voiced: float, speech_db: float,
-            out_rms: float, pauses_cut: bool) -> list[str]:
+def _issues(
+    snr: float,
+    clipping: float,
+    speech_s: float,
+    voiced: float,
+    speech_db: float,
+    out_rms: float,
+    pauses_cut: bool,
+) -> list[str]:
     """Human-readable warnings for figures that will make the clone worse."""
     checks = [
-        (clipping > CLIPPING_BAD / 10,
-         f"{clipping:.1%} of samples are clipped; record with less input gain"),
+        (
+            clipping > CLIPPING_BAD / 10,
+            f"{clipping:.1%} of samples are clipped; record with less input gain",
+        ),
         (snr < 20.0, f"Background noise is high (SNR {snr:.0f} dB); record in a quieter room"),
-        (speech_s < DURATION_GOOD_S,
-         f"Only {speech_s:.1f} s of speech; {DURATION_GOOD_S:g} s or more clones better"),
-        (voiced < VOICED_GOOD / 2,
-         f"Little voiced speech ({voiced:.0%}); is this whispered, music or noise?"),
+        (
+            speech_s < DURATION_GOOD_S,
+            f"Only {speech_s:.1f} s of speech; {DURATION_GOOD_S:g} s or more clones better",
+        ),
+        (
+            voiced < VOICED_GOOD / 2,
+            f"Little voiced speech ({voiced:.0%}); is this whispered, music or noise?",
+        ),
         (speech_db < -40.0, f"The recording is very quiet ({speech_db:.0f} dBFS speech level)"),
-        (out_rms < TARGET_RMS_DBFS - 3.0,
-         f"Loud peaks kept the speech at {out_rms:.0f} dBFS instead of {TARGET_RMS_DBFS:g}"),
+        (
+            out_rms < TARGET_RMS_DBFS - 3.0,
+            f"Loud peaks kept the speech at {out_rms:.0f} dBFS instead of {TARGET_RMS_DBFS:g}",
+        ),
         (pauses_cut, f"Pauses over {LONG_PAUSE_S:g} s were shortened to {PAUSE_KEEP_S:g} s"),
     ]
     return [message for flagged, message in checks if flagged]

@@ -33,9 +33,7 @@ class UserRegister(BaseModel):
             any(not c.isalnum() for c in value),
         ]
         if sum(classes) < 3:
-            raise ValueError(
-                "must mix at least three of: lowercase, uppercase, digits, symbols"
-            )
+            raise ValueError("must mix at least three of: lowercase, uppercase, digits, symbols")
         return value
 
 

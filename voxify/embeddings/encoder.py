@@ -71,7 +71,8 @@ class SpeakerEncoder:
     def _embed_speech(self, wav: np.ndarray) -> np.ndarray:
         """resemblyzer's embed_utterance, with the mel spectrogram computed here."""
         wav_slices, mel_slices = VoiceEncoder.compute_partial_slices(
-            len(wav), _PARTIALS_PER_S, _MIN_COVERAGE)
+            len(wav), _PARTIALS_PER_S, _MIN_COVERAGE
+        )
         needed = wav_slices[-1].stop
         if needed >= len(wav):
             wav = np.pad(wav, (0, needed - len(wav)))
@@ -132,8 +133,9 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 def _mel_filters() -> np.ndarray:
     """librosa.filters.mel(sr=16000, n_fft=400, n_mels=40): triangles with Slaney's area norm."""
     fft_hz = np.fft.rfftfreq(_N_FFT, d=1.0 / SAMPLE_RATE)
-    edges_mel = np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2),
-                            hparams.mel_n_channels + 2)
+    edges_mel = np.linspace(
+        _hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), hparams.mel_n_channels + 2
+    )
     edges_hz = np.array([_mel_to_hz(m) for m in edges_mel])
     widths = np.diff(edges_hz)
     ramps = edges_hz[:, None] - fft_hz[None, :]

@@ -39,7 +39,9 @@ class VoiceIndex:
         # text model from the internet the first time it was asked to embed anything.
         configuration: CreateCollectionConfiguration = {"hnsw": {"space": SPACE}}
         self._collection: Collection = client.get_or_create_collection(
-            COLLECTION, embedding_function=None, configuration=configuration,
+            COLLECTION,
+            embedding_function=None,
+            configuration=configuration,
         )
         # get_or_create ignores the configuration when the collection already exists.
         space = _space(self._collection)
@@ -59,7 +61,8 @@ class VoiceIndex:
         }
         update.update(metadata)
         self._collection.upsert(
-            ids=[id], embeddings=[_as_vector(vector)],
+            ids=[id],
+            embeddings=[_as_vector(vector)],
             metadatas=[update] if update else None,  # Chroma rejects an empty metadata dict
         )
 
@@ -83,7 +86,9 @@ class VoiceIndex:
         if n < 1:
             raise ValueError(f"n must be at least 1, not {n}")
         result = self._collection.query(
-            query_embeddings=[_as_vector(vector)], n_results=n, where=_where(where),
+            query_embeddings=[_as_vector(vector)],
+            n_results=n,
+            where=_where(where),
             include=["distances", "metadatas"],
         )
         ids = result["ids"][0]

@@ -36,8 +36,14 @@ from voxify.engines.conversion_fit import (
 )
 from voxify.speech import Audio
 
-__all__ = ["ConversionParams", "FitResult", "VoiceProfile", "analyze_voice", "convert",
-           "fit_conversion"]
+__all__ = [
+    "ConversionParams",
+    "FitResult",
+    "VoiceProfile",
+    "analyze_voice",
+    "convert",
+    "fit_conversion",
+]
 
 # Quiet frames (pauses, breath) keep their shape: only the mean correction reaches them.
 _MAP_FLOOR_DB, _MAP_RAMP_DB = 30.0, 10.0
@@ -71,17 +77,23 @@ class ConversionParams:
         def floats(key: str, size: int) -> tuple[float, ...]:
             values = tuple(float(v) for v in data[key])
             if len(values) != size:
-                raise ValueError(f"conversion parameter {key!r} must have {size} values "
-                                 f"({BANDS} bands), got {len(values)}")
+                raise ValueError(
+                    f"conversion parameter {key!r} must have {size} values "
+                    f"({BANDS} bands), got {len(values)}"
+                )
             return values
 
         source_mean, source_std = floats("f0_source", 2)
         target_mean, target_std = floats("f0_target", 2)
-        return cls(warp=float(data["warp"]), f0_source=(source_mean, source_std),
-                   f0_target=(target_mean, target_std), centre=floats("centre", BANDS),
-                   voiced_map=floats("voiced_map", BANDS * (BANDS + 1) // 2),
-                   voiced_shift=floats("voiced_shift", BANDS),
-                   unvoiced_shift=floats("unvoiced_shift", BANDS))
+        return cls(
+            warp=float(data["warp"]),
+            f0_source=(source_mean, source_std),
+            f0_target=(target_mean, target_std),
+            centre=floats("centre", BANDS),
+            voiced_map=floats("voiced_map", BANDS * (BANDS + 1) // 2),
+            voiced_shift=floats("voiced_shift", BANDS),
+            unvoiced_shift=floats("unvoiced_shift", BANDS),
+        )
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,12 @@ def fit_conversion(
     best = max(search.scores, key=search.scores.__getitem__)
     if progress is not None:
         progress(1.0)
-    return FitResult(search.params(best), search.scores[best], baseline,
-                     [(asdict(k), s) for k, s in search.scores.items()])
+    return FitResult(
+        search.params(best),
+        search.scores[best],
+        baseline,
+        [(asdict(k), s) for k, s in search.scores.items()],
+    )
 
 
 @dataclass(frozen=True)
@@ -147,9 +163,14 @@ _MIN_GAIN = 0.003
 class _Search:
     """Greedy coordinate search; candidates are scored once each, within a fixed budget."""
 
-    def __init__(self, features: WorldFeatures, voice: VoiceProfile,
-                 score: Callable[[Audio], float], budget: int,
-                 progress: Callable[[float], None] | None) -> None:
+    def __init__(
+        self,
+        features: WorldFeatures,
+        voice: VoiceProfile,
+        score: Callable[[Audio], float],
+        budget: int,
+        progress: Callable[[float], None] | None,
+    ) -> None:
         self.features, self.voice, self.score = features, voice, score
         self.budget, self.progress = budget, progress
         self.scores: dict[_Knobs, float] = {}
@@ -178,15 +199,19 @@ class _Search:
         # The target's recording level is arbitrary: align the band means' overall level.
         offset = np.mean(target.voiced_mean) - np.mean(source.voiced_mean)
         voiced_shift = mix * (np.subtract(target.voiced_mean, offset) - source.voiced_mean)
-        unvoiced_shift = (mix * (np.subtract(target.unvoiced_mean, offset) - source.unvoiced_mean)
-                          if knobs.separate_unvoiced else voiced_shift)
+        unvoiced_shift = (
+            mix * (np.subtract(target.unvoiced_mean, offset) - source.unvoiced_mean)
+            if knobs.separate_unvoiced
+            else voiced_shift
+        )
         identity = np.eye(BANDS)
         band_map = identity + mix * (transport_map(source, target) - identity)
         return ConversionParams(
             warp=knobs.warp,
             f0_source=(source.f0_log_mean, source.f0_log_std),
             f0_target=(target.f0_log_mean + math.log(knobs.f0_ratio), target.f0_log_std),
-            centre=source.voiced_mean, voiced_map=tuple(pack_symmetric(band_map).tolist()),
+            centre=source.voiced_mean,
+            voiced_map=tuple(pack_symmetric(band_map).tolist()),
             voiced_shift=tuple(voiced_shift.tolist()),
             unvoiced_shift=tuple(unvoiced_shift.tolist()),
         )
@@ -245,8 +270,11 @@ def _render(features: WorldFeatures, params: ConversionParams, pitch: float = 1.
     f0 = features.f0.copy()
     voiced = f0 > 0
     (source_mean, source_std), (target_mean, target_std) = params.f0_source, params.f0_target
-    f0[voiced] = np.exp((np.log(f0[voiced]) - source_mean) * (target_std / source_std)
-                        + target_mean + math.log(pitch))
+    f0[voiced] = np.exp(
+        (np.log(f0[voiced]) - source_mean) * (target_std / source_std)
+        + target_mean
+        + math.log(pitch)
+    )
     envelope = warp_envelope(features.log_envelope, rate, params.warp)
     bands = band_levels(envelope, rate)
     centre = np.asarray(params.centre)
@@ -260,8 +288,9 @@ def _render(features: WorldFeatures, params: ConversionParams, pitch: float = 1.
     delta = blend * voiced_delta + (1 - blend) * np.asarray(params.unvoiced_shift)
     delta = np.clip(delta, -_MAX_DELTA_DB * _DB, _MAX_DELTA_DB * _DB)
     envelope = envelope + delta @ spread_matrix(envelope.shape[1], rate)
-    y = pyworld.synthesize(f0, np.ascontiguousarray(np.exp(envelope)),
-                           features.aperiodicity, rate, FRAME_PERIOD_MS)
+    y = pyworld.synthesize(
+        f0, np.ascontiguousarray(np.exp(envelope)), features.aperiodicity, rate, FRAME_PERIOD_MS
+    )
     # WORLD rounds to whole frames; the clip keeps its exact length and its loudness.
     out = np.zeros(features.length)
     n = min(len(out), len(y))

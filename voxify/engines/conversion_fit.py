@@ -58,16 +58,26 @@ class VoiceProfile:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
-        return {"f0_log_mean": self.f0_log_mean, "f0_log_std": self.f0_log_std,
-                "voiced_mean": list(self.voiced_mean), "voiced_cov": list(self.voiced_cov),
-                "unvoiced_mean": list(self.unvoiced_mean), "frames": self.frames}
+        return {
+            "f0_log_mean": self.f0_log_mean,
+            "f0_log_std": self.f0_log_std,
+            "voiced_mean": list(self.voiced_mean),
+            "voiced_cov": list(self.voiced_cov),
+            "unvoiced_mean": list(self.unvoiced_mean),
+            "frames": self.frames,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoiceProfile:
         """Inverse of to_dict."""
-        return cls(float(data["f0_log_mean"]), float(data["f0_log_std"]),
-                   _floats(data["voiced_mean"]), _floats(data["voiced_cov"]),
-                   _floats(data["unvoiced_mean"]), int(data["frames"]))
+        return cls(
+            float(data["f0_log_mean"]),
+            float(data["f0_log_std"]),
+            _floats(data["voiced_mean"]),
+            _floats(data["voiced_cov"]),
+            _floats(data["unvoiced_mean"]),
+            int(data["frames"]),
+        )
 
     def covariance(self) -> np.ndarray:
         """The full band covariance matrix."""
@@ -103,8 +113,9 @@ def profile(clips: Sequence[WorldFeatures], warp: float = 1.0) -> VoiceProfile:
     """Statistics of analysed clips, their envelopes first warped by ``warp``."""
     voiced_bands, unvoiced_bands, f0s = [], [], []
     for clip in clips:
-        bands = band_levels(warp_envelope(clip.log_envelope, clip.sample_rate, warp),
-                            clip.sample_rate)
+        bands = band_levels(
+            warp_envelope(clip.log_envelope, clip.sample_rate, warp), clip.sample_rate
+        )
         speech = _active(bands)
         voiced = clip.f0 > 0
         voiced_bands.append(bands[speech & voiced])
@@ -115,11 +126,15 @@ def profile(clips: Sequence[WorldFeatures], warp: float = 1.0) -> VoiceProfile:
     if len(voiced_all) < 2 * BANDS or log_f0.size < 2:
         raise ValueError("too little voiced speech to profile the voice")
     # A clip with no fricatives (rare) borrows the voiced mean rather than failing.
-    unvoiced_mean = (unvoiced_all.mean(0) if len(unvoiced_all) >= BANDS
-                     else voiced_all.mean(0))
-    return VoiceProfile(float(log_f0.mean()), float(log_f0.std()),
-                        _floats(voiced_all.mean(0)), _floats(pack_symmetric(np.cov(voiced_all.T))),
-                        _floats(unvoiced_mean), len(voiced_all))
+    unvoiced_mean = unvoiced_all.mean(0) if len(unvoiced_all) >= BANDS else voiced_all.mean(0)
+    return VoiceProfile(
+        float(log_f0.mean()),
+        float(log_f0.std()),
+        _floats(voiced_all.mean(0)),
+        _floats(pack_symmetric(np.cov(voiced_all.T))),
+        _floats(unvoiced_mean),
+        len(voiced_all),
+    )
 
 
 def transport_map(source: VoiceProfile, target: VoiceProfile) -> np.ndarray:
@@ -157,8 +172,9 @@ def band_matrix(bins: int, sample_rate: int) -> np.ndarray:
     """Triangular mel weights (BANDS x bins), each row summing to 1."""
     freqs, edges = _freqs(bins, sample_rate), _mel_edges()
     low, centre, high = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    weights = np.clip(np.minimum((freqs - low) / (centre - low), (high - freqs) / (high - centre)),
-                      0, None)
+    weights = np.clip(
+        np.minimum((freqs - low) / (centre - low), (high - freqs) / (high - centre)), 0, None
+    )
     weights /= weights.sum(axis=1, keepdims=True)
     weights.setflags(write=False)  # cached and shared
     return weights
@@ -196,8 +212,9 @@ def _active(bands: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _warp_taps(bins: int, sample_rate: int, ratio: float) -> tuple[np.ndarray, np.ndarray,
-                                                                    np.ndarray]:
+def _warp_taps(
+    bins: int, sample_rate: int, ratio: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     position = np.clip(np.arange(bins) / ratio, 0, bins - 1)
     left = np.floor(position).astype(np.int64)
     return left, np.minimum(left + 1, bins - 1), position - left

@@ -86,5 +86,4 @@ class CoreScheduler(Generic[T]):
             return self._running, len(self._waiting)
 
     def _grantable(self, entry: tuple[float, int]) -> bool:
-        return (self._waiting[0] == entry and not self._wide_running
-                and bool(self._free))
+        return self._waiting[0] == entry and not self._wide_running and bool(self._free)

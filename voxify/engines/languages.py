@@ -4,7 +4,21 @@ from __future__ import annotations
 
 # XTTS v2's 17 language codes with the tag the API shows for each.
 XTTS_LANGUAGES = {
-    "en": "en-US", "es": "es-ES", "fr": "fr-FR", "de": "de-DE", "it": "it-IT", "pt": "pt-BR",
-    "pl": "pl-PL", "tr": "tr-TR", "ru": "ru-RU", "nl": "nl-NL", "cs": "cs-CZ", "ar": "ar-SA",
-    "zh-cn": "zh-CN", "hu": "hu-HU", "ko": "ko-KR", "ja": "ja-JP", "hi": "hi-IN",
+    "en": "en-US",
+    "es": "es-ES",
+    "fr": "fr-FR",
+    "de": "de-DE",
+    "it": "it-IT",
+    "pt": "pt-BR",
+    "pl": "pl-PL",
+    "tr": "tr-TR",
+    "ru": "ru-RU",
+    "nl": "nl-NL",
+    "cs": "cs-CZ",
+    "ar": "ar-SA",
+    "zh-cn": "zh-CN",
+    "hu": "hu-HU",
+    "ko": "ko-KR",
+    "ja": "ja-JP",
+    "hi": "hi-IN",
 }

@@ -39,8 +39,13 @@ class EngineSet:
     take one twin and one core each (CoreScheduler). Effects run outside the engine locks.
     """
 
-    def __init__(self, piper: Engine | None, xtts: XttsEngine | None = None,
-                 blobs: BlobStore | None = None, piper_narrow: Sequence[Engine] = ()) -> None:
+    def __init__(
+        self,
+        piper: Engine | None,
+        xtts: XttsEngine | None = None,
+        blobs: BlobStore | None = None,
+        piper_narrow: Sequence[Engine] = (),
+    ) -> None:
         self.piper = piper
         self.xtts = xtts
         self._blobs = blobs
@@ -63,9 +68,14 @@ class EngineSet:
             xtts = self._need_xtts()
             latents = self._voice_latents(request)
             with self._xtts_lock.hold(time.monotonic()):
-                audio = xtts.synthesize(request.text, language=request.language,
-                                        latents=latents, speaker=request.speaker,
-                                        speed=request.speed, seed=request.seed)
+                audio = xtts.synthesize(
+                    request.text,
+                    language=request.language,
+                    latents=latents,
+                    speaker=request.speaker,
+                    speed=request.speed,
+                    seed=request.seed,
+                )
             return finish(audio, request)
         with self._need_piper().hold(time.monotonic()) as piper:
             audio = piper.synthesize(request.text, speed=request.speed)
@@ -87,8 +97,9 @@ class EngineSet:
         GPT tokens through the decoder. Bad input raises on the first ``next``.
         """
         self.stats["streams_started"] += 1
-        chunks = self._xtts_stream(request) if request.engine == "xtts" else self._piper_stream(
-            request)
+        chunks = (
+            self._xtts_stream(request) if request.engine == "xtts" else self._piper_stream(request)
+        )
         finished = False
         try:
             for chunk in chunks:
@@ -120,8 +131,9 @@ class EngineSet:
                 audio = piper.synthesize(piece.text, speed=request.speed)
             audio = finish(audio, request)
             pause = 0.0 if index == len(pieces) - 1 else PIECE_PAUSE_S[piece.end]
-            samples = np.concatenate([audio.samples, np.zeros(round(pause * audio.sample_rate),
-                                                              dtype=np.float32)])
+            samples = np.concatenate(
+                [audio.samples, np.zeros(round(pause * audio.sample_rate), dtype=np.float32)]
+            )
             done += len(piece.text)
             deadline = max(deadline, time.monotonic()) + len(samples) / audio.sample_rate
             yield Chunk(Audio(samples, audio.sample_rate), done / total)
@@ -138,17 +150,28 @@ class EngineSet:
         else:
             yield from self._xtts_chunks(xtts, request, sentences, latents, self._xtts_lock)
 
-    def _xtts_chunks(self, xtts: XttsEngine, request: SynthesisRequest,
-                     sentences: Sequence[str], latents: bytes | None,
-                     lock: DeadlineLock | None) -> Iterator[Chunk]:
+    def _xtts_chunks(
+        self,
+        xtts: XttsEngine,
+        request: SynthesisRequest,
+        sentences: Sequence[str],
+        latents: bytes | None,
+        lock: DeadlineLock | None,
+    ) -> Iterator[Chunk]:
         """Sentence by sentence, ~STREAM_TOKENS at a time; with ``lock``, each chunk takes its
         turn on the model earliest deadline first, so other streams and renders go between
         this stream's chunks (the engine puts each stream's GPT prefix back at every step)."""
         deadline = time.monotonic()
         for index, sentence in enumerate(sentences):
-            steps = xtts.stream(sentence, language=request.language, latents=latents,
-                                speaker=request.speaker, speed=request.speed,
-                                seed=request.seed if index == 0 else None, opening=index == 0)
+            steps = xtts.stream(
+                sentence,
+                language=request.language,
+                latents=latents,
+                speaker=request.speaker,
+                speed=request.speed,
+                seed=request.seed if index == 0 else None,
+                opening=index == 0,
+            )
             with closing(steps):
                 while True:
                     with lock.hold(deadline) if lock is not None else nullcontext():
@@ -163,8 +186,17 @@ class EngineSet:
         from voxify.engines.xtts import XttsItem
 
         xtts = self._need_xtts()
-        items = [XttsItem(text=r.text, language=r.language, latents=self._voice_latents(r),
-                          speaker=r.speaker, speed=r.speed, seed=r.seed) for r in requests]
+        items = [
+            XttsItem(
+                text=r.text,
+                language=r.language,
+                latents=self._voice_latents(r),
+                speaker=r.speaker,
+                speed=r.speed,
+                seed=r.seed,
+            )
+            for r in requests
+        ]
         with self._xtts_lock.hold(time.monotonic()):
             audios = xtts.synthesize_batch(items)
         return [finish(audio, r) for audio, r in zip(audios, requests, strict=True)]

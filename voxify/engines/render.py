@@ -18,9 +18,7 @@ def render(engine: Engine, request: SynthesisRequest) -> Audio:
 
 def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[Audio]:
     """Synthesize several requests in one batched engine call, then apply each one's effects."""
-    audios = engine.synthesize_batch(
-        [r.text for r in requests], speeds=[r.speed for r in requests]
-    )
+    audios = engine.synthesize_batch([r.text for r in requests], speeds=[r.speed for r in requests])
     return [finish(audio, request) for audio, request in zip(audios, requests, strict=True)]
 
 

@@ -37,8 +37,15 @@ OVERLAP = 1024  # samples cross-faded between streamed chunks, coqui's default
 # is ~8 frames; from 16 on, the window decodes exactly what the whole sequence does (measured).
 DECODER_CONTEXT = 16
 # coqui's own inference defaults, used by every path so that batched and single renders agree.
-SAMPLING: dict[str, Any] = {"do_sample": True, "temperature": 0.75, "top_k": 50, "top_p": 0.85,
-                            "repetition_penalty": 10.0, "length_penalty": 1.0, "num_beams": 1}
+SAMPLING: dict[str, Any] = {
+    "do_sample": True,
+    "temperature": 0.75,
+    "top_k": 50,
+    "top_p": 0.85,
+    "repetition_penalty": 10.0,
+    "length_penalty": 1.0,
+    "num_beams": 1,
+}
 GREEDY: dict[str, Any] = {"do_sample": False, "repetition_penalty": 10.0, "num_beams": 1}
 
 
@@ -74,18 +81,26 @@ class XttsEngine:
     sample_rate = SAMPLE_RATE
     languages = tuple(XTTS_LANGUAGES.values())
 
-    def __init__(self, model_dir: Path, *, max_new_tokens: int | None = None,
-                 device: str | None = None, greedy: bool = False) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        max_new_tokens: int | None = None,
+        device: str | None = None,
+        greedy: bool = False,
+    ) -> None:
         config = XttsConfig()
         config.load_json(str(model_dir / "config.json"))
         model = Xtts(config)
-        model.load_checkpoint(config, checkpoint_dir=str(model_dir), use_deepspeed=False,
-                              eval=True)
+        model.load_checkpoint(config, checkpoint_dir=str(model_dir), use_deepspeed=False, eval=True)
         self._device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._model = model.to(self._device)
         # Randomly initialised test checkpoints never emit a stop token: they are capped.
-        capped = ({} if max_new_tokens is None
-                  else {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens})
+        capped = (
+            {}
+            if max_new_tokens is None
+            else {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens}
+        )
         self._generate = {**(GREEDY if greedy else SAMPLING), **capped}
 
     @property
@@ -101,21 +116,28 @@ class XttsEngine:
             parts += [resample(audio.samples, audio.sample_rate, CONDITIONING_RATE), gap]
         clip = torch.from_numpy(np.concatenate(parts)).float()[None, :].to(self._device)
         with torch.inference_mode():
-            latent = self._model.get_gpt_cond_latents(clip, CONDITIONING_RATE, length=30,
-                                                      chunk_length=6)
+            latent = self._model.get_gpt_cond_latents(
+                clip, CONDITIONING_RATE, length=30, chunk_length=6
+            )
             embedding = self._model.get_speaker_embedding(clip, CONDITIONING_RATE)
         buffer = io.BytesIO()
-        torch.save({"gpt_cond_latent": latent.cpu(), "speaker_embedding": embedding.cpu()},
-                   buffer)
+        torch.save({"gpt_cond_latent": latent.cpu(), "speaker_embedding": embedding.cpu()}, buffer)
         return buffer.getvalue()
 
     def char_limit(self, language: str) -> int:
         """The longest sentence XTTS speaks well in ``language`` (its tokenizer's limits)."""
         return int(self._model.tokenizer.char_limits.get(_primary(language), 250))
 
-    def synthesize(self, text: str, *, language: str, latents: bytes | None = None,
-                   speaker: str | None = None, speed: float = 1.0,
-                   seed: int | None = None) -> Audio:
+    def synthesize(
+        self,
+        text: str,
+        *,
+        language: str,
+        latents: bytes | None = None,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        seed: int | None = None,
+    ) -> Audio:
         """Speak ``text`` in a cloned voice (``latents``) or a studio ``speaker``."""
         code = xtts_language(language)
         latent, embedding = self._voice(latents, speaker)
@@ -124,14 +146,29 @@ class XttsEngine:
         pieces: list[np.ndarray] = []
         with torch.inference_mode():
             for sentence in split_chunks(text, max_chars=self.char_limit(code)):
-                out = self._model.inference(sentence, code, latent, embedding, speed=speed,
-                                            enable_text_splitting=False, **self._generate)
+                out = self._model.inference(
+                    sentence,
+                    code,
+                    latent,
+                    embedding,
+                    speed=speed,
+                    enable_text_splitting=False,
+                    **self._generate,
+                )
                 pieces.append(np.asarray(out["wav"], dtype=np.float32))
         return _audio(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32))
 
-    def stream(self, text: str, *, language: str, latents: bytes | None = None,
-               speaker: str | None = None, speed: float = 1.0,
-               seed: int | None = None, opening: bool = False) -> Generator[Audio, None, None]:
+    def stream(
+        self,
+        text: str,
+        *,
+        language: str,
+        latents: bytes | None = None,
+        speaker: str | None = None,
+        speed: float = 1.0,
+        seed: int | None = None,
+        opening: bool = False,
+    ) -> Generator[Audio, None, None]:
         """One sentence through coqui's streaming GPT generator, STREAM_TOKENS GPT tokens a
         chunk (OPENING_TOKENS in the first, for the ``opening`` sentence of a text).
 
@@ -151,9 +188,13 @@ class XttsEngine:
             inputs = gpt.compute_embeddings(latent, self._tokens(text, code))
             prefix = gpt.gpt_inference.cached_prefix_emb
             generator = gpt.get_generator(
-                fake_inputs=inputs, num_return_sequences=1, output_attentions=False,
-                output_hidden_states=True, return_dict_in_generate=True,
-                **{**SAMPLING, **self._generate})
+                fake_inputs=inputs,
+                num_return_sequences=1,
+                output_attentions=False,
+                output_hidden_states=True,
+                return_dict_in_generate=True,
+                **{**SAMPLING, **self._generate},
+            )
         decoded: list[torch.Tensor] = []
         window = _StreamWindow(self._model.hifigan_decoder, embedding, speed)
         finished = False
@@ -189,43 +230,63 @@ class XttsEngine:
                 code = xtts_language(item.language)
                 latent, embedding = self._voice(item.latents, item.speaker)
                 for sentence in split_chunks(item.text, max_chars=self.char_limit(code)):
-                    rows.append((index, self._tokens(sentence, code), latent, embedding,
-                                 item.speed))
+                    rows.append(
+                        (index, self._tokens(sentence, code), latent, embedding, item.speed)
+                    )
             if rows:
                 gpt = self._model.gpt
-                prefixes = [prefix_embedding(gpt, latent, tokens)
-                            for _, tokens, latent, _, _ in rows]
+                prefixes = [
+                    prefix_embedding(gpt, latent, tokens) for _, tokens, latent, _, _ in rows
+                ]
                 codes = generate_codes(gpt, prefixes, **self._generate)
                 pieces: dict[int, list[np.ndarray]] = {}
-                for (index, tokens, latent, embedding, speed), row in zip(rows, codes,
-                                                                          strict=True):
+                for (index, tokens, latent, embedding, speed), row in zip(rows, codes, strict=True):
                     wav = self._decode(tokens, row, latent, embedding, speed)
                     pieces.setdefault(index, []).append(wav)
                 audios = {index: _audio(np.concatenate(wavs)) for index, wavs in pieces.items()}
         for index, item in enumerate(items):
             if index not in audios:  # seeded, or no speakable sentence
-                audios[index] = self.synthesize(item.text, language=item.language,
-                                                latents=item.latents, speaker=item.speaker,
-                                                speed=item.speed, seed=item.seed)
+                audios[index] = self.synthesize(
+                    item.text,
+                    language=item.language,
+                    latents=item.latents,
+                    speaker=item.speaker,
+                    speed=item.speed,
+                    seed=item.seed,
+                )
         return [audios[index] for index in range(len(items))]
 
     def _tokens(self, sentence: str, code: str) -> torch.Tensor:
         ids = self._model.tokenizer.encode(sentence.strip().lower(), lang=_primary(code))
         return torch.IntTensor(ids)[None, :].to(self._device)
 
-    def _decode(self, tokens: torch.Tensor, codes: torch.Tensor, latent: torch.Tensor,
-                embedding: torch.Tensor, speed: float) -> np.ndarray:
+    def _decode(
+        self,
+        tokens: torch.Tensor,
+        codes: torch.Tensor,
+        latent: torch.Tensor,
+        embedding: torch.Tensor,
+        speed: float,
+    ) -> np.ndarray:
         """Speech from one row's codes, as coqui's ``inference`` turns its codes into a wav."""
         gpt = self._model.gpt
         lengths = torch.tensor([tokens.shape[-1]], device=self._device)
         wav_lengths = torch.tensor([codes.shape[-1] * gpt.code_stride_len], device=self._device)
-        latents = gpt(tokens, lengths, codes[None, :], wav_lengths, cond_latents=latent,
-                      return_attentions=False, return_latent=True)
+        latents = gpt(
+            tokens,
+            lengths,
+            codes[None, :],
+            wav_lengths,
+            cond_latents=latent,
+            return_attentions=False,
+            return_latent=True,
+        )
         wav = self._model.hifigan_decoder(_stretch(latents, speed), g=embedding)
         return np.asarray(wav.float().cpu().squeeze(), dtype=np.float32)
 
-    def _voice(self, latents: bytes | None,
-               speaker: str | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _voice(
+        self, latents: bytes | None, speaker: str | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if latents is not None:
             stored = torch.load(io.BytesIO(latents), weights_only=True)
             pair = stored["gpt_cond_latent"], stored["speaker_embedding"]
@@ -255,7 +316,7 @@ class _StreamWindow:
         frames = self._frames(_stretch(latents, self._speed))
         start = max(0, self._emitted // self._hop - DECODER_CONTEXT)
         tail = self._decoder.waveform_decoder(frames[:, :, start:], g=self._embedding)
-        tail = tail.reshape(-1)[self._emitted - start * self._hop:]
+        tail = tail.reshape(-1)[self._emitted - start * self._hop :]
         chunk = tail if final else tail[:-OVERLAP]
         if self._held is not None:
             fade = torch.linspace(0.0, 1.0, OVERLAP, device=chunk.device)
@@ -268,12 +329,17 @@ class _StreamWindow:
     def _frames(self, latents: torch.Tensor) -> torch.Tensor:
         """The decoder's input frames, exactly as HifiDecoder.forward upsamples the latents."""
         decoder = self._decoder
-        frames = F.interpolate(latents.transpose(1, 2), mode="linear",
-                               scale_factor=[decoder.ar_mel_length_compression / self._hop])
+        frames = F.interpolate(
+            latents.transpose(1, 2),
+            mode="linear",
+            scale_factor=[decoder.ar_mel_length_compression / self._hop],
+        )
         if decoder.output_sample_rate != decoder.input_sample_rate:
             frames = F.interpolate(
-                frames, mode="linear",
-                scale_factor=[decoder.output_sample_rate / decoder.input_sample_rate])
+                frames,
+                mode="linear",
+                scale_factor=[decoder.output_sample_rate / decoder.input_sample_rate],
+            )
         return frames
 
 
@@ -281,8 +347,9 @@ def _stretch(latents: torch.Tensor, speed: float) -> torch.Tensor:
     """GPT latents ([1, T, C]) stretched in time for ``speed``, as coqui's inference does."""
     if speed == 1.0:
         return latents
-    return F.interpolate(latents.transpose(1, 2), scale_factor=1.0 / max(speed, 0.05),
-                         mode="linear").transpose(1, 2)
+    return F.interpolate(
+        latents.transpose(1, 2), scale_factor=1.0 / max(speed, 0.05), mode="linear"
+    ).transpose(1, 2)
 
 
 def _primary(code: str) -> str:

@@ -27,8 +27,9 @@ def prefix_embedding(gpt: Any, latent: torch.Tensor, tokens: torch.Tensor) -> to
     return torch.cat([latent, text], dim=1)[0]
 
 
-def padded_batch(gpt: Any, prefixes: Sequence[torch.Tensor]
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def padded_batch(
+    gpt: Any, prefixes: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Prefix embeddings padded on the left, generate's input ids, and the attention mask."""
     width = max(len(prefix) for prefix in prefixes)
     rows, dim = len(prefixes), prefixes[0].shape[-1]
@@ -36,24 +37,30 @@ def padded_batch(gpt: Any, prefixes: Sequence[torch.Tensor]
     embeddings = torch.zeros(rows, width, dim, dtype=prefixes[0].dtype, device=device)
     mask = torch.zeros(rows, width + 1, dtype=torch.long, device=device)
     for row, prefix in enumerate(prefixes):
-        embeddings[row, width - len(prefix):] = prefix
-        mask[row, width - len(prefix):] = 1
+        embeddings[row, width - len(prefix) :] = prefix
+        mask[row, width - len(prefix) :] = 1
     # The ids under the prefix are placeholders (1, as coqui's); only the last one, START, is read.
     inputs = torch.ones(rows, width + 1, dtype=torch.long, device=device)
     inputs[:, -1] = gpt.start_audio_token
     return embeddings, inputs, mask
 
 
-def generate_codes(gpt: Any, prefixes: Sequence[torch.Tensor],
-                   **sampling: Any) -> list[torch.Tensor]:
+def generate_codes(
+    gpt: Any, prefixes: Sequence[torch.Tensor], **sampling: Any
+) -> list[torch.Tensor]:
     """The audio codes of each prefix, cut after its own stop token, from one generate call."""
     embeddings, inputs, mask = padded_batch(gpt, prefixes)
     gpt.gpt_inference.store_prefix_emb(embeddings)
     start = inputs.shape[1]
     out = gpt.gpt_inference.generate(
-        inputs, attention_mask=mask, bos_token_id=gpt.start_audio_token,
-        pad_token_id=gpt.stop_audio_token, eos_token_id=gpt.stop_audio_token,
-        max_length=gpt.max_gen_mel_tokens + start, **sampling)
+        inputs,
+        attention_mask=mask,
+        bos_token_id=gpt.start_audio_token,
+        pad_token_id=gpt.stop_audio_token,
+        eos_token_id=gpt.stop_audio_token,
+        max_length=gpt.max_gen_mel_tokens + start,
+        **sampling,
+    )
     result = []
     for row in out[:, start:]:
         stops = (row == gpt.stop_audio_token).nonzero()

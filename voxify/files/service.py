@@ -26,8 +26,9 @@ def download_path(file_id: str) -> str:
     return f"/api/v1/files/audio/{file_id}"
 
 
-def write_audio(*, blobs: BlobStore, owner_id: str, audio: Audio, fmt: str,
-                file_id: str | None = None) -> File:
+def write_audio(
+    *, blobs: BlobStore, owner_id: str, audio: Audio, fmt: str, file_id: str | None = None
+) -> File:
     """Encode ``audio`` and put it in the blob store; returns the unsaved File row.
 
     The blob is written before the row so that a row never points at missing bytes; a caller

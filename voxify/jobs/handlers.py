@@ -21,9 +21,21 @@ HANDLERS: dict[str, Handler] = {
 
 
 def build_runner(
-    *, sessions: sessionmaker[Session], blobs: BlobStore, synthesis: Synthesis,
-    catalogue: VoiceCatalogue, voiceprints: Voiceprints | None, heartbeat_s: float = 2.0,
+    *,
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    synthesis: Synthesis,
+    catalogue: VoiceCatalogue,
+    voiceprints: Voiceprints | None,
+    heartbeat_s: float = 2.0,
 ) -> JobRunner:
     """A JobRunner that runs every job type."""
-    return JobRunner(sessions=sessions, blobs=blobs, synthesis=synthesis, catalogue=catalogue,
-                     handlers=HANDLERS, voiceprints=voiceprints, heartbeat_s=heartbeat_s)
+    return JobRunner(
+        sessions=sessions,
+        blobs=blobs,
+        synthesis=synthesis,
+        catalogue=catalogue,
+        handlers=HANDLERS,
+        voiceprints=voiceprints,
+        heartbeat_s=heartbeat_s,
+    )

@@ -40,8 +40,9 @@ class ProgressHub:
         self._watchers: dict[str, _Watcher] = {}
         self.reads = 0  # database reads made by all watchers (tests compare it to listeners)
 
-    async def listen(self, job_id: str, *,
-                     keepalive_s: float = KEEPALIVE_S) -> AsyncIterator[Event | None]:
+    async def listen(
+        self, job_id: str, *, keepalive_s: float = KEEPALIVE_S
+    ) -> AsyncIterator[Event | None]:
         """The job's state now and at each change until it ends; None when ``keepalive_s``
         passed without a change. The caller has checked that the listener may see the job."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -90,10 +91,18 @@ class ProgressHub:
         with session_scope(self._sessions) as session:
             job = repository.get_job_any_owner(session=session, job_id=job_id)
             if job is None:  # deleted while watched: its listeners are done
-                return {"job_id": job_id, "progress": 0.0, "status": JobStatus.CANCELLED,
-                        "message": "The job was deleted"}
-            event: Event = {"job_id": job.id, "progress": round(job.progress, 1),
-                            "status": job.status, "message": job.message}
+                return {
+                    "job_id": job_id,
+                    "progress": 0.0,
+                    "status": JobStatus.CANCELLED,
+                    "message": "The job was deleted",
+                }
+            event: Event = {
+                "job_id": job.id,
+                "progress": round(job.progress, 1),
+                "status": job.status,
+                "message": job.message,
+            }
             if job.status == JobStatus.COMPLETED:
                 event.update(output_file_path=job.output_file_path, duration=job.duration)
             if job.status == JobStatus.FAILED:

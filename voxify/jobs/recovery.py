@@ -39,16 +39,26 @@ def recover_jobs(
         reason = "its runner stopped (service restart or worker failure)"
         if job.attempts >= max_attempts:
             moved = repository.transition(
-                session=session, job_id=job.id, from_statuses=(JobStatus.PROCESSING,),
-                owned_by=job.runner_id, status=JobStatus.FAILED, message="Job failed",
+                session=session,
+                job_id=job.id,
+                from_statuses=(JobStatus.PROCESSING,),
+                owned_by=job.runner_id,
+                status=JobStatus.FAILED,
+                message="Job failed",
                 error_message=f"Interrupted {job.attempts} times: {reason}; giving up",
                 completed_at=utcnow(),
             )
         else:
             moved = repository.transition(
-                session=session, job_id=job.id, from_statuses=(JobStatus.PROCESSING,),
-                owned_by=job.runner_id, status=JobStatus.PENDING, progress=0.0, runner_id=None,
-                heartbeat_at=None, message=f"Re-queued: {reason}",
+                session=session,
+                job_id=job.id,
+                from_statuses=(JobStatus.PROCESSING,),
+                owned_by=job.runner_id,
+                status=JobStatus.PENDING,
+                progress=0.0,
+                runner_id=None,
+                heartbeat_at=None,
+                message=f"Re-queued: {reason}",
             )
             if moved:
                 requeued.append(job.id)

@@ -123,14 +123,26 @@ def transition(
 # statuses). The job row stays the one source of truth; subjects follow it in the same
 # transaction, so the two can never disagree.
 SUBJECT_STATUS: dict[str, tuple[type[VoiceSample] | type[VoiceClone], dict[str, str]]] = {
-    JobType.SAMPLE_PROCESSING: (VoiceSample, {
-        JobStatus.PENDING: SampleStatus.PROCESSING, JobStatus.PROCESSING: SampleStatus.PROCESSING,
-        JobStatus.COMPLETED: SampleStatus.READY, JobStatus.FAILED: SampleStatus.FAILED,
-        JobStatus.CANCELLED: SampleStatus.UPLOADED}),
-    JobType.CLONE_TRAINING: (VoiceClone, {
-        JobStatus.PENDING: CloneStatus.PENDING, JobStatus.PROCESSING: CloneStatus.TRAINING,
-        JobStatus.COMPLETED: CloneStatus.READY, JobStatus.FAILED: CloneStatus.FAILED,
-        JobStatus.CANCELLED: CloneStatus.CANCELLED}),
+    JobType.SAMPLE_PROCESSING: (
+        VoiceSample,
+        {
+            JobStatus.PENDING: SampleStatus.PROCESSING,
+            JobStatus.PROCESSING: SampleStatus.PROCESSING,
+            JobStatus.COMPLETED: SampleStatus.READY,
+            JobStatus.FAILED: SampleStatus.FAILED,
+            JobStatus.CANCELLED: SampleStatus.UPLOADED,
+        },
+    ),
+    JobType.CLONE_TRAINING: (
+        VoiceClone,
+        {
+            JobStatus.PENDING: CloneStatus.PENDING,
+            JobStatus.PROCESSING: CloneStatus.TRAINING,
+            JobStatus.COMPLETED: CloneStatus.READY,
+            JobStatus.FAILED: CloneStatus.FAILED,
+            JobStatus.CANCELLED: CloneStatus.CANCELLED,
+        },
+    ),
 }
 
 

@@ -48,10 +48,17 @@ class JobRunner:
         """Run the job if it is still pending; returns the status it ended in."""
         with session_scope(self.sessions) as session:
             claimed = repository.transition(
-                session=session, job_id=job_id, from_statuses=(JobStatus.PENDING,),
-                status=JobStatus.PROCESSING, runner_id=runner_id, attempts=Job.attempts + 1,
-                started_at=utcnow(), heartbeat_at=utcnow(), progress=5.0,
-                message="Job started", error_message=None,
+                session=session,
+                job_id=job_id,
+                from_statuses=(JobStatus.PENDING,),
+                status=JobStatus.PROCESSING,
+                runner_id=runner_id,
+                attempts=Job.attempts + 1,
+                started_at=utcnow(),
+                heartbeat_at=utcnow(),
+                progress=5.0,
+                message="Job started",
+                error_message=None,
             )
             job = repository.get_job_any_owner(session=session, job_id=job_id)
             if job is not None:
@@ -67,8 +74,12 @@ class JobRunner:
         except Exception as exc:  # a job's failure is data for its owner, not a crash
             log.exception("job %s failed", job_id)
             reason = str(exc) if isinstance(exc, VoxifyError) else f"{type(exc).__name__}: {exc}"
-            context.update(status=JobStatus.FAILED, message=FAILED_MESSAGES.get(job.type, "Job failed"),
-                           error_message=reason[:2000], completed_at=utcnow())
+            context.update(
+                status=JobStatus.FAILED,
+                message=FAILED_MESSAGES.get(job.type, "Job failed"),
+                error_message=reason[:2000],
+                completed_at=utcnow(),
+            )
         return self.status(job_id)
 
     def status(self, job_id: str) -> str:
@@ -111,8 +122,12 @@ class JobContext:
         """Write to the row while this runner still owns it; False once it does not."""
         with session_scope(self.runner.sessions) as session:
             return repository.transition(
-                session=session, job_id=self.job_id, from_statuses=(JobStatus.PROCESSING,),
-                owned_by=self.runner_id, heartbeat_at=utcnow(), **values,
+                session=session,
+                job_id=self.job_id,
+                from_statuses=(JobStatus.PROCESSING,),
+                owned_by=self.runner_id,
+                heartbeat_at=utcnow(),
+                **values,
             )
 
     def progress(self, percent: float, message: str) -> None:
@@ -129,9 +144,15 @@ class JobContext:
         with session_scope(self.runner.sessions) as session:
             apply(session)
             done = repository.transition(
-                session=session, job_id=self.job_id, from_statuses=(JobStatus.PROCESSING,),
-                owned_by=self.runner_id, status=JobStatus.COMPLETED, progress=100.0, message=message,
-                completed_at=utcnow(), **values,
+                session=session,
+                job_id=self.job_id,
+                from_statuses=(JobStatus.PROCESSING,),
+                owned_by=self.runner_id,
+                status=JobStatus.COMPLETED,
+                progress=100.0,
+                message=message,
+                completed_at=utcnow(),
+                **values,
             )
             if not done:
                 session.rollback()

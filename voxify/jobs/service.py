@@ -18,21 +18,45 @@ from voxify.synthesis import Door, Speech, SynthesisService
 from voxify.synthesis.job import job_speech
 from voxify.text import text_hash, word_count
 
-EDITABLE = ("voice_model_id", "text_language", "output_format", "sample_rate", "speed", "pitch",
-            "volume", "config")
+EDITABLE = (
+    "voice_model_id",
+    "text_language",
+    "output_format",
+    "sample_rate",
+    "speed",
+    "pitch",
+    "volume",
+    "config",
+)
 RUN_FIELDS = ("progress", "error_message", "output_file_path", "duration")
 
 
 def create_synthesis_job(
-    *, session: Session, speech: SynthesisService, user: User, data: JobCreate,
+    *,
+    session: Session,
+    speech: SynthesisService,
+    user: User,
+    data: JobCreate,
 ) -> Job:
     """Admit (rules, quota) and insert a pending synthesis job; the caller launches it after
     commit."""
     seed = data.config.get("seed")
-    admitted = speech.admit(session=session, user=user, door=Door.JOB, speech=Speech(
-        text=data.text_content, voice_id=data.voice_model_id, language=data.text_language,
-        output_format=data.output_format, sample_rate=data.sample_rate, speed=data.speed,
-        pitch=data.pitch, volume=data.volume, seed=seed if isinstance(seed, int) else None))
+    admitted = speech.admit(
+        session=session,
+        user=user,
+        door=Door.JOB,
+        speech=Speech(
+            text=data.text_content,
+            voice_id=data.voice_model_id,
+            language=data.text_language,
+            output_format=data.output_format,
+            sample_rate=data.sample_rate,
+            speed=data.speed,
+            pitch=data.pitch,
+            volume=data.volume,
+            seed=seed if isinstance(seed, int) else None,
+        ),
+    )
     text = admitted.request.text
     job = Job(
         id=new_id("job"),
@@ -64,7 +88,12 @@ def get_job(*, session: Session, user: User, job_id: str) -> Job:
 
 
 def update_job(
-    *, session: Session, speech: SynthesisService, user: User, job_id: str, data: JobUpdate,
+    *,
+    session: Session,
+    speech: SynthesisService,
+    user: User,
+    job_id: str,
+    data: JobUpdate,
 ) -> Job:
     """Change the configuration of a job that has not started yet (checked as a new one)."""
     job = get_job(session=session, user=user, job_id=job_id)
@@ -72,49 +101,59 @@ def update_job(
         raise InvalidState(f"Only pending jobs can be updated; this one is {job.status}")
     changes = data.model_dump(exclude_unset=True, exclude_none=True, include=set(EDITABLE))
     merged = job_speech(job)
-    merged = replace(merged, text=data.text_content or merged.text,
-                     voice_id=changes.get("voice_model_id", merged.voice_id),
-                     language=changes.get("text_language", merged.language),
-                     output_format=changes.get("output_format", merged.output_format),
-                     sample_rate=changes.get("sample_rate", merged.sample_rate),
-                     speed=changes.get("speed", merged.speed),
-                     pitch=changes.get("pitch", merged.pitch),
-                     volume=changes.get("volume", merged.volume))
-    admitted = speech.admit(session=session, user=user, speech=merged, door=Door.JOB,
-                            charge=False)
+    merged = replace(
+        merged,
+        text=data.text_content or merged.text,
+        voice_id=changes.get("voice_model_id", merged.voice_id),
+        language=changes.get("text_language", merged.language),
+        output_format=changes.get("output_format", merged.output_format),
+        sample_rate=changes.get("sample_rate", merged.sample_rate),
+        speed=changes.get("speed", merged.speed),
+        pitch=changes.get("pitch", merged.pitch),
+        volume=changes.get("volume", merged.volume),
+    )
+    admitted = speech.admit(session=session, user=user, speech=merged, door=Door.JOB, charge=False)
     if data.text_content is not None:
         changes.update(_text_fields(admitted.request.text))
         changes["title"] = _title(changes["text_content"])
     changes["voice_model_id"] = admitted.voice.voice_model_id
-    if not repository.transition(session=session, job_id=job.id,
-                                 from_statuses=(JobStatus.PENDING,), **changes):
+    if not repository.transition(
+        session=session, job_id=job.id, from_statuses=(JobStatus.PENDING,), **changes
+    ):
         raise InvalidState("The job started before the update could be applied")
     session.refresh(job)
     return job
 
 
 def patch_job(
-    *, session: Session, speech: SynthesisService, user: User, job_id: str, data: JobPatch,
+    *,
+    session: Session,
+    speech: SynthesisService,
+    user: User,
+    job_id: str,
+    data: JobPatch,
 ) -> Job:
     """Partial update: configuration while pending, cancellation, run fields for admins."""
     fields = data.model_dump(exclude_unset=True)
     status = fields.pop("status", None)
     run_fields = {k: fields.pop(k) for k in RUN_FIELDS if k in fields}
     if fields:
-        update_job(session=session, speech=speech, user=user, job_id=job_id,
-                   data=JobUpdate(**fields))
+        update_job(
+            session=session, speech=speech, user=user, job_id=job_id, data=JobUpdate(**fields)
+        )
     if run_fields or (status is not None and status != JobStatus.CANCELLED):
         if user.role != "admin":
-            raise Forbidden("Only administrators may set a job's status or run fields; "
-                            "owners may set status to 'cancelled'")
+            raise Forbidden(
+                "Only administrators may set a job's status or run fields; "
+                "owners may set status to 'cancelled'"
+            )
         job = get_job(session=session, user=user, job_id=job_id)
         values: dict[str, Any] = dict(run_fields)
         if status is not None:
             values["status"] = status
             if status in TERMINAL:
                 values["completed_at"] = utcnow()
-        repository.transition(session=session, job_id=job.id,
-                              from_statuses=(job.status,), **values)
+        repository.transition(session=session, job_id=job.id, from_statuses=(job.status,), **values)
     elif status == JobStatus.CANCELLED:
         cancel_job(session=session, user=user, job_id=job_id)
     job = get_job(session=session, user=user, job_id=job_id)
@@ -128,8 +167,12 @@ def cancel_job(*, session: Session, user: User, job_id: str) -> Job:
     if job.status in TERMINAL:
         raise InvalidState(f"The job is already {job.status}")
     if not repository.transition(
-        session=session, job_id=job.id, from_statuses=UNFINISHED,
-        status=JobStatus.CANCELLED, message="Cancelled by the user", completed_at=utcnow(),
+        session=session,
+        job_id=job.id,
+        from_statuses=UNFINISHED,
+        status=JobStatus.CANCELLED,
+        message="Cancelled by the user",
+        completed_at=utcnow(),
     ):
         session.refresh(job)
         raise InvalidState(f"The job is already {job.status}")
@@ -148,8 +191,9 @@ def delete_job(*, session: Session, user: User, job_id: str) -> list[str]:
         raise InvalidState("A processing job cannot be deleted; cancel it first")
     file = None
     if job.output_file_id:
-        file = files_repository.get_file(session=session, file_id=job.output_file_id,
-                                         owner_id=user.id)
+        file = files_repository.get_file(
+            session=session, file_id=job.output_file_id, owner_id=user.id
+        )
     repository.delete_job(session=session, job=job)
     if file is None:
         return []
@@ -173,6 +217,10 @@ def _title(text: str) -> str:
 def cancel_running(*, session: Session, job_id: str, reason: str) -> bool:
     """Cancel a job that has not ended (its subject is going away); False if it had ended."""
     return repository.transition(
-        session=session, job_id=job_id, from_statuses=UNFINISHED,
-        status=JobStatus.CANCELLED, message=reason, completed_at=utcnow(),
+        session=session,
+        job_id=job_id,
+        from_statuses=UNFINISHED,
+        status=JobStatus.CANCELLED,
+        message=reason,
+        completed_at=utcnow(),
     )

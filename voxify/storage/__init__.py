@@ -17,8 +17,9 @@ __all__ = ["BlobNotFound", "BlobStore", "blob_store_for", "open_blob_store", "va
 
 def blob_store_for(settings: Settings) -> BlobStore:
     """The blob store the settings name."""
-    return open_blob_store(settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url,
-                           s3_region=settings.s3_region)
+    return open_blob_store(
+        settings.blob_url, s3_endpoint_url=settings.s3_endpoint_url, s3_region=settings.s3_region
+    )
 
 
 def open_blob_store(

@@ -30,10 +30,17 @@ CHUNK_CHARS = 400  # text per engine call: progress moves and cancellation lands
 def job_speech(job: Job) -> Speech:
     """What a synthesis job row asks for."""
     seed = (job.config or {}).get("seed")
-    return Speech(text=job.text_content or "", voice_id=job.voice_model_id,
-                  language=job.text_language, output_format=job.output_format,
-                  sample_rate=job.sample_rate, speed=job.speed, pitch=job.pitch,
-                  volume=job.volume, seed=seed if isinstance(seed, int) else None)
+    return Speech(
+        text=job.text_content or "",
+        voice_id=job.voice_model_id,
+        language=job.text_language,
+        output_format=job.output_format,
+        sample_rate=job.sample_rate,
+        speed=job.speed,
+        pitch=job.pitch,
+        volume=job.volume,
+        seed=seed if isinstance(seed, int) else None,
+    )
 
 
 def run_synthesis(context: JobContext, job: Job) -> None:
@@ -41,26 +48,37 @@ def run_synthesis(context: JobContext, job: Job) -> None:
     runner = context.runner
     speech = job_speech(job)
     with session_scope(runner.sessions) as session:
-        voice = runner.catalogue.find(session=session, owner_id=job.user_id,
-                                      voice_id=speech.voice_id or DEFAULT_VOICE.voice_model_id)
+        voice = runner.catalogue.find(
+            session=session,
+            owner_id=job.user_id,
+            voice_id=speech.voice_id or DEFAULT_VOICE.voice_model_id,
+        )
     chunks = split_chunks(speech.text, max_chars=CHUNK_CHARS)
     context.progress(10.0, "Text preprocessing completed")
     pieces: list[Audio] = []
     for index, chunk in enumerate(chunks):
         request = plan_request(voice, speech, text=chunk, seed=_seed(speech, index))
         pieces.append(_with_retry(context, request))
-        context.progress(10.0 + 80.0 * (index + 1) / len(chunks),
-                         f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)")
-    file = write_audio(blobs=runner.blobs, owner_id=job.user_id, audio=_join(pieces),
-                       fmt=speech.output_format)
+        context.progress(
+            10.0 + 80.0 * (index + 1) / len(chunks),
+            f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)",
+        )
+    file = write_audio(
+        blobs=runner.blobs, owner_id=job.user_id, audio=_join(pieces), fmt=speech.output_format
+    )
     file.job_id = job.id
 
     def store(session: Session) -> None:
         files_repository.add_file(session=session, file=file)
 
     try:
-        context.complete("Synthesis completed", store, output_file_id=file.id,
-                         output_file_path=download_path(file.id), duration=file.duration)
+        context.complete(
+            "Synthesis completed",
+            store,
+            output_file_id=file.id,
+            output_file_path=download_path(file.id),
+            duration=file.duration,
+        )
     except BaseException:
         discard(blobs=runner.blobs, file=file)
         raise

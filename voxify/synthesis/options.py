@@ -24,9 +24,11 @@ class Door(StrEnum):
 
     def max_chars(self, settings: Settings) -> int:
         """The longest text this door accepts."""
-        return {Door.SYNC: settings.max_sync_text_chars,
-                Door.STREAM: settings.max_stream_text_chars,
-                Door.JOB: settings.max_job_text_chars}[self]
+        return {
+            Door.SYNC: settings.max_sync_text_chars,
+            Door.STREAM: settings.max_stream_text_chars,
+            Door.JOB: settings.max_job_text_chars,
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,17 @@ class Admitted:
     output_format: str
 
 
-def plan_request(voice: Voice, speech: Speech, *, text: str,
-                 seed: int | None = None) -> SynthesisRequest:
+def plan_request(
+    voice: Voice, speech: Speech, *, text: str, seed: int | None = None
+) -> SynthesisRequest:
     """The engine request for ``text`` in ``voice``; IncompatibleOptions when the output
     format cannot carry the sample rate the voice would be rendered at."""
     rate = speech.sample_rate or voice.sample_rate
     fmt = speech.output_format
     if fmt not in WIRE_FORMATS:
-        raise IncompatibleOptions(f"Unknown output format '{fmt}'",
-                                  details={"supported_formats": list(WIRE_FORMATS)})
+        raise IncompatibleOptions(
+            f"Unknown output format '{fmt}'", details={"supported_formats": list(WIRE_FORMATS)}
+        )
     if fmt != "pcm":
         try:
             check_sample_rate(rate, fmt)
@@ -71,8 +75,16 @@ def plan_request(voice: Voice, speech: Speech, *, text: str,
                 details={"output_format": fmt, "sample_rate": rate, "engine": voice.engine},
             ) from exc
     return SynthesisRequest(
-        text=text, voice_id=voice.voice_model_id, language=speech.language,
-        engine=voice.engine, conversion=voice.conversion, latents_key=voice.latents_key,
-        speaker=voice.speaker, speed=speech.speed, pitch=speech.pitch, volume=speech.volume,
-        sample_rate=rate, seed=speech.seed if seed is None else seed,
+        text=text,
+        voice_id=voice.voice_model_id,
+        language=speech.language,
+        engine=voice.engine,
+        conversion=voice.conversion,
+        latents_key=voice.latents_key,
+        speaker=voice.speaker,
+        speed=speech.speed,
+        pitch=speech.pitch,
+        volume=speech.volume,
+        sample_rate=rate,
+        seed=speech.seed if seed is None else seed,
     )

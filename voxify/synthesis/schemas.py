@@ -22,14 +22,24 @@ class TTSRequest(BaseModel):
     def speech(self, output_format: str | None = None) -> Speech:
         """The request as the synthesis service takes it."""
         options = self.config
-        return Speech(text=self.text, voice_id=self.voice_id, language=self.language,
-                      output_format=output_format or options.output_format,
-                      sample_rate=options.sample_rate, speed=options.speed,
-                      pitch=options.pitch, volume=options.volume, seed=self.seed)
+        return Speech(
+            text=self.text,
+            voice_id=self.voice_id,
+            language=self.language,
+            output_format=output_format or options.output_format,
+            sample_rate=options.sample_rate,
+            speed=options.speed,
+            pitch=options.pitch,
+            volume=options.volume,
+            seed=self.seed,
+        )
 
 
 class StreamRequest(TTSRequest):
     """POST /tts/stream: what /tts/synthesize takes, plus the raw stream's encoding."""
 
-    format: Literal["wav", "pcm"] = Field("wav", description="wav: 16-bit PCM WAV of unknown "
-                                          "length; pcm: raw 16-bit little-endian mono samples")
+    format: Literal["wav", "pcm"] = Field(
+        "wav",
+        description="wav: 16-bit PCM WAV of unknown "
+        "length; pcm: raw 16-bit little-endian mono samples",
+    )

@@ -55,28 +55,40 @@ class SpeechStream:
 class SynthesisService:
     """The synthesis rules and steps, over the engine pools (the Synthesis port)."""
 
-    def __init__(self, *, settings: Settings, sessions: sessionmaker[Session], blobs: BlobStore,
-                 catalogue: VoiceCatalogue, synthesis: Synthesis) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        catalogue: VoiceCatalogue,
+        synthesis: Synthesis,
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.blobs = blobs
         self.catalogue = catalogue
         self.synthesis = synthesis
 
-    def admit(self, *, session: Session, user: User, speech: Speech, door: Door,
-              charge: bool = True) -> Admitted:
+    def admit(
+        self, *, session: Session, user: User, speech: Speech, door: Door, charge: bool = True
+    ) -> Admitted:
         """Apply every rule to ``speech`` and (with ``charge``) count it against the quota.
 
         Raises before anything is rendered, charged or queued: bad text, unknown or foreign
         voice, a language the voice does not speak, a format that cannot carry the rate.
         """
         text = clean_text(speech.text, max_chars=door.max_chars(self.settings))
-        voice = self.catalogue.resolve(session=session, user=user, voice_id=speech.voice_id,
-                                       language=speech.language)
+        voice = self.catalogue.resolve(
+            session=session, user=user, voice_id=speech.voice_id, language=speech.language
+        )
         request = plan_request(voice, speech, text=text)
         if charge:
-            limits.hit_daily(session=session, key=limits.synthesis_key(user.id),
-                             limit=self.settings.syntheses_per_day)
+            limits.hit_daily(
+                session=session,
+                key=limits.synthesis_key(user.id),
+                limit=self.settings.syntheses_per_day,
+            )
         return Admitted(voice=voice, request=request, output_format=speech.output_format)
 
     async def synthesize(self, user: User, speech: Speech) -> tuple[File, Voice]:
@@ -108,8 +120,9 @@ class SynthesisService:
 
     def store(self, owner_id: str, audio: Audio, fmt: str, *, file_id: str | None = None) -> File:
         """Encode and store audio with its file row; nothing is left behind if either fails."""
-        file = write_audio(blobs=self.blobs, owner_id=owner_id, audio=audio, fmt=fmt,
-                           file_id=file_id)
+        file = write_audio(
+            blobs=self.blobs, owner_id=owner_id, audio=audio, fmt=fmt, file_id=file_id
+        )
         try:
             with session_scope(self.sessions) as session:
                 files_repository.add_file(session=session, file=file)

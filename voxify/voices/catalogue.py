@@ -38,8 +38,10 @@ class VoiceCatalogue:
     def __init__(self, *, xtts_speakers: Sequence[str] | None = None) -> None:
         """``xtts_speakers``: the XTTS pool's studio speakers; None where no XTTS runs."""
         self.xtts_available = xtts_speakers is not None
-        self._presets = {v.voice_model_id: v for v in
-                         (*PRESETS, *(studio_voice(name) for name in xtts_speakers or ()))}
+        self._presets = {
+            v.voice_model_id: v
+            for v in (*PRESETS, *(studio_voice(name) for name in xtts_speakers or ()))
+        }
 
     def presets(self) -> list[Voice]:
         """Every preset voice, Piper's first."""
@@ -53,7 +55,9 @@ class VoiceCatalogue:
         if voice_id.startswith(XTTS_PREFIX) and not self.xtts_available:
             raise EngineUnavailable(
                 f"Voice '{voice_id}' is an XTTS studio speaker; this deployment runs no XTTS "
-                "engine (VOXIFY_XTTS_MODEL_DIR is not set)", details={"voice_id": voice_id})
+                "engine (VOXIFY_XTTS_MODEL_DIR is not set)",
+                details={"voice_id": voice_id},
+            )
         raise NotFound(f"Voice model '{voice_id}' not found")
 
     def clone(self, clone: VoiceClone) -> Voice:
@@ -107,15 +111,19 @@ class VoiceCatalogue:
         except (NotFound, InvalidState, EngineUnavailable):
             return None
 
-    def resolve(self, *, session: Session, user: User, voice_id: str | None,
-                language: str) -> Voice:
+    def resolve(
+        self, *, session: Session, user: User, voice_id: str | None, language: str
+    ) -> Voice:
         """The voice a request names, else the user's selected voice, else the default preset;
         it must speak ``language``."""
         chosen = voice_id or user.selected_voice_id or DEFAULT_VOICE.voice_model_id
         voice = self.find(session=session, owner_id=user.id, voice_id=chosen)
         if not voice.supports_language(language):
-            hint = ("" if self.xtts_available or voice.type != "custom" else
-                    "; other languages need the XTTS engine, which this deployment does not run")
+            hint = (
+                ""
+                if self.xtts_available or voice.type != "custom"
+                else "; other languages need the XTTS engine, which this deployment does not run"
+            )
             raise InvalidParameter(
                 f"Voice '{voice.voice_model_id}' does not speak '{language}'{hint}",
                 details={"supported_languages": list(voice.languages)},

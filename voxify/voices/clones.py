@@ -41,14 +41,26 @@ def create_clone(
             details={"not_ready": not_ready},
         )
     clone = VoiceClone(
-        id=new_id("vc"), user_id=user.id, name=data.name, description=data.description,
-        language=data.language or samples[0].language, status=CloneStatus.PENDING, sample_ids=sample_ids,
-        config=data.config, engine="piper",
+        id=new_id("vc"),
+        user_id=user.id,
+        name=data.name,
+        description=data.description,
+        language=data.language or samples[0].language,
+        status=CloneStatus.PENDING,
+        sample_ids=sample_ids,
+        config=data.config,
+        engine="piper",
     )
     job = Job(
-        id=new_id("job"), user_id=user.id, type=JobType.CLONE_TRAINING, status=JobStatus.PENDING,
-        progress=0.0, message="Voice clone training queued", subject_id=clone.id,
-        title=f"Voice Model Training - {data.name}"[:255], text_language=clone.language,
+        id=new_id("job"),
+        user_id=user.id,
+        type=JobType.CLONE_TRAINING,
+        status=JobStatus.PENDING,
+        progress=0.0,
+        message="Voice clone training queued",
+        subject_id=clone.id,
+        title=f"Voice Model Training - {data.name}"[:255],
+        text_language=clone.language,
         config=data.config,
     )
     clone.job_id = job.id
@@ -76,8 +88,9 @@ def cancel_clone(*, session: Session, user: User, clone_id: str) -> VoiceClone:
     """Stop a pending or training clone; its job ends cancelled and so does the clone."""
     clone = get_clone(session=session, user=user, clone_id=clone_id)
     if clone.status not in (CloneStatus.PENDING, CloneStatus.TRAINING) or clone.job_id is None:
-        raise InvalidState(f"Only pending or training clones can be cancelled; this one is "
-                           f"{clone.status}")
+        raise InvalidState(
+            f"Only pending or training clones can be cancelled; this one is {clone.status}"
+        )
     if not cancel_running(session=session, job_id=clone.job_id, reason="Cancelled by the user"):
         raise InvalidState("The training finished before it could be cancelled")
     session.refresh(clone)

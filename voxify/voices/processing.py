@@ -30,17 +30,25 @@ def process_sample(context: JobContext, job: Job) -> None:
     audio = decode_upload(runner.blobs.get(sample.upload_blob_key))
     context.progress(25.0, "Resampling, trimming silence and normalising loudness")
     # The duration limits were applied when the sample was uploaded, under the settings then.
-    prepared = prepare_sample(audio, target_rate=PROCESSED_RATE, min_speech_s=0.0,
-                              max_speech_s=math.inf)
+    prepared = prepare_sample(
+        audio, target_rate=PROCESSED_RATE, min_speech_s=0.0, max_speech_s=math.inf
+    )
     context.progress(50.0, "Computing the speaker embedding")
     vector = voiceprints.embed(prepared.audio)
     key = processed_key(sample.user_id, sample.id)
     runner.blobs.put(key, encode(prepared.audio, "wav"), "audio/wav")
     try:
-        voiceprints.store(sample.id, vector, {
-            "owner_id": sample.user_id, "kind": "sample", "sample_id": sample.id,
-            "name": sample.name, "language": sample.language,
-        })
+        voiceprints.store(
+            sample.id,
+            vector,
+            {
+                "owner_id": sample.user_id,
+                "kind": "sample",
+                "sample_id": sample.id,
+                "name": sample.name,
+                "language": sample.language,
+            },
+        )
         context.progress(90.0, "Speaker embedding indexed")
 
         def apply(session: Session) -> None:

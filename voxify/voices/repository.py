@@ -24,9 +24,7 @@ def get_sample(*, session: Session, sample_id: str, owner_id: str) -> VoiceSampl
     )
 
 
-def get_samples(
-    *, session: Session, sample_ids: Sequence[str], owner_id: str
-) -> list[VoiceSample]:
+def get_samples(*, session: Session, sample_ids: Sequence[str], owner_id: str) -> list[VoiceSample]:
     """The owner's samples among ``sample_ids``, in the order asked for."""
     rows = session.scalars(
         select(VoiceSample).where(VoiceSample.id.in_(sample_ids), VoiceSample.user_id == owner_id)
@@ -36,8 +34,13 @@ def get_samples(
 
 
 def list_samples(
-    *, session: Session, owner_id: str, status: str | None, language: str | None,
-    limit: int, offset: int,
+    *,
+    session: Session,
+    owner_id: str,
+    status: str | None,
+    language: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[VoiceSample], int]:
     """One page of the owner's samples, newest first, and the total matching."""
     query = select(VoiceSample).where(VoiceSample.user_id == owner_id)
@@ -75,9 +78,11 @@ def list_clones(
 
 def ready_clones(*, session: Session, owner_id: str) -> list[VoiceClone]:
     """The owner's clones that can speak, oldest first."""
-    query = select(VoiceClone).where(
-        VoiceClone.user_id == owner_id, VoiceClone.status == CloneStatus.READY
-    ).order_by(VoiceClone.created_at, VoiceClone.id)
+    query = (
+        select(VoiceClone)
+        .where(VoiceClone.user_id == owner_id, VoiceClone.status == CloneStatus.READY)
+        .order_by(VoiceClone.created_at, VoiceClone.id)
+    )
     return list(session.scalars(query).all())
 
 

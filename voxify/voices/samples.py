@@ -39,8 +39,10 @@ def check_filename(filename: str | None) -> str:
     name = (filename or "").strip()
     if not name:
         return "upload"
-    if len(name) > 255 or _PATHLIKE.search(name) or any(
-        unicodedata.category(ch).startswith("C") for ch in name
+    if (
+        len(name) > 255
+        or _PATHLIKE.search(name)
+        or any(unicodedata.category(ch).startswith("C") for ch in name)
     ):
         raise InvalidFilename(
             "The file name must be a plain name, without directories, '..' or control characters",
@@ -52,17 +54,21 @@ def check_filename(filename: str | None) -> str:
 def check_upload(data: bytes, *, settings: Settings) -> CheckedUpload:
     """Decode and validate an upload now, so a bad file never becomes a row or a blob."""
     if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge(f"The file is larger than {settings.max_upload_bytes} bytes",
-                              details={"max_bytes": settings.max_upload_bytes})
+        raise PayloadTooLarge(
+            f"The file is larger than {settings.max_upload_bytes} bytes",
+            details={"max_bytes": settings.max_upload_bytes},
+        )
     fmt = sniff_format(data[:16])
     audio = decode_upload(data)
     if fmt is None:  # decode_upload already refuses these; this keeps mypy and readers sure
         raise InvalidAudio("The upload is not a WAV, FLAC, OGG or MP3 file")
     # Too short, too long, silent: refused at upload, with the figures.
-    prepare_sample(audio, min_speech_s=settings.min_sample_speech_s,
-                   max_speech_s=settings.max_sample_speech_s)
-    return CheckedUpload(data=data, format=fmt, duration=round(audio.duration, 3),
-                         sample_rate=audio.sample_rate)
+    prepare_sample(
+        audio, min_speech_s=settings.min_sample_speech_s, max_speech_s=settings.max_sample_speech_s
+    )
+    return CheckedUpload(
+        data=data, format=fmt, duration=round(audio.duration, 3), sample_rate=audio.sample_rate
+    )
 
 
 def upload_key(owner_id: str, sample_id: str, fmt: str) -> str:
@@ -76,16 +82,31 @@ def processed_key(owner_id: str, sample_id: str) -> str:
 
 
 def create_sample(
-    *, session: Session, settings: Settings, user: User, data: SampleCreate,
-    upload: CheckedUpload, filename: str, sample_id: str,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    data: SampleCreate,
+    upload: CheckedUpload,
+    filename: str,
+    sample_id: str,
 ) -> VoiceSample:
     """Insert the row of a stored upload and count it against the daily upload limit."""
     limits.hit_daily(session=session, key=f"upload:{user.id}", limit=settings.uploads_per_day)
     sample = VoiceSample(
-        id=sample_id, user_id=user.id, name=data.name, description=data.description,
-        language=data.language, transcript=data.transcript, status=SampleStatus.UPLOADED,
-        format=upload.format, original_filename=filename, file_size=len(upload.data),
-        duration=upload.duration, original_sample_rate=upload.sample_rate, channels=1,
+        id=sample_id,
+        user_id=user.id,
+        name=data.name,
+        description=data.description,
+        language=data.language,
+        transcript=data.transcript,
+        status=SampleStatus.UPLOADED,
+        format=upload.format,
+        original_filename=filename,
+        file_size=len(upload.data),
+        duration=upload.duration,
+        original_sample_rate=upload.sample_rate,
+        channels=1,
         upload_blob_key=upload_key(user.id, sample_id, upload.format),
     )
     repository.add(session=session, row=sample)
@@ -110,8 +131,9 @@ def get_sample(*, session: Session, user: User, sample_id: str) -> VoiceSample:
     return sample
 
 
-def start_processing(*, session: Session, user: User, sample_id: str) -> tuple[VoiceSample, Job,
-                                                                               bool]:
+def start_processing(
+    *, session: Session, user: User, sample_id: str
+) -> tuple[VoiceSample, Job, bool]:
     """Queue processing of a sample; returns (sample, job, created). Idempotent while running."""
     sample = get_sample(session=session, user=user, sample_id=sample_id)
     if sample.job_id and sample.status in (SampleStatus.PROCESSING, SampleStatus.READY):
@@ -119,9 +141,15 @@ def start_processing(*, session: Session, user: User, sample_id: str) -> tuple[V
         if job is not None:
             return sample, job, False
     job = Job(
-        id=new_id("job"), user_id=user.id, type=JobType.SAMPLE_PROCESSING, status=JobStatus.PENDING,
-        progress=0.0, message="Sample processing queued", subject_id=sample.id,
-        title=f"Voice sample processing - {sample.name}"[:255], text_language=sample.language,
+        id=new_id("job"),
+        user_id=user.id,
+        type=JobType.SAMPLE_PROCESSING,
+        status=JobStatus.PENDING,
+        progress=0.0,
+        message="Sample processing queued",
+        subject_id=sample.id,
+        title=f"Voice sample processing - {sample.name}"[:255],
+        text_language=sample.language,
     )
     jobs_repository.add_job(session=session, job=job)
     sample.job_id = job.id

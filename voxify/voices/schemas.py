@@ -51,16 +51,27 @@ class SamplePublic(BaseModel):
     def of(cls, sample: VoiceSample, job: Job | None = None) -> SamplePublic:
         """The public view of a sample row (with its processing job's progress)."""
         return cls(
-            sample_id=sample.id, name=sample.name, description=sample.description,
-            status=sample.status, format=sample.format,
-            original_filename=sample.original_filename, duration=sample.duration,
-            language=sample.language, transcript=sample.transcript, file_size=sample.file_size,
-            sample_rate=sample.original_sample_rate, channels=sample.channels,
-            quality_score=sample.quality_score, processed_duration=sample.processed_duration,
-            validation=sample.report, job_id=sample.job_id,
+            sample_id=sample.id,
+            name=sample.name,
+            description=sample.description,
+            status=sample.status,
+            format=sample.format,
+            original_filename=sample.original_filename,
+            duration=sample.duration,
+            language=sample.language,
+            transcript=sample.transcript,
+            file_size=sample.file_size,
+            sample_rate=sample.original_sample_rate,
+            channels=sample.channels,
+            quality_score=sample.quality_score,
+            processed_duration=sample.processed_duration,
+            validation=sample.report,
+            job_id=sample.job_id,
             progress=None if job is None else round(job.progress, 2),
-            error_message=sample.error_message, created_at=sample.created_at,
-            updated_at=sample.updated_at, processed_at=sample.processed_at,
+            error_message=sample.error_message,
+            created_at=sample.created_at,
+            updated_at=sample.updated_at,
+            processed_at=sample.processed_at,
         )
 
 
@@ -108,15 +119,24 @@ class ClonePublic(BaseModel):
     def of(cls, clone: VoiceClone, *, job: Job | None, selected_id: str | None) -> ClonePublic:
         """The public view of a clone row (with its training job's progress)."""
         return cls(
-            clone_id=clone.id, voice_model_id=clone.id, name=clone.name,
-            description=clone.description, language=clone.language, status=clone.status,
-            progress=None if job is None else round(job.progress, 2), job_id=clone.job_id,
-            sample_ids=list(clone.sample_ids), engine=clone.engine,
+            clone_id=clone.id,
+            voice_model_id=clone.id,
+            name=clone.name,
+            description=clone.description,
+            language=clone.language,
+            status=clone.status,
+            progress=None if job is None else round(job.progress, 2),
+            job_id=clone.job_id,
+            sample_ids=list(clone.sample_ids),
+            engine=clone.engine,
             speaker_similarity=_round(clone.similarity),
             baseline_similarity=_round(clone.baseline_similarity),
-            is_selected=selected_id == clone.id, config=clone.config or {},
-            error_message=clone.error_message, created_at=clone.created_at,
-            updated_at=clone.updated_at, trained_at=clone.trained_at,
+            is_selected=selected_id == clone.id,
+            config=clone.config or {},
+            error_message=clone.error_message,
+            created_at=clone.created_at,
+            updated_at=clone.updated_at,
+            trained_at=clone.trained_at,
         )
 
 

@@ -27,18 +27,32 @@ def ensure_preset_vectors(voiceprints: Voiceprints, synthesis: Synthesis) -> int
     for voice in PRESETS:
         if voiceprints.vector(voice.voice_model_id) is not None:
             continue
-        audio = synthesis.synthesize(SynthesisRequest(text=" ".join(CALIBRATION_TEXTS),
-                                                      voice_id=voice.voice_model_id))
-        voiceprints.store(voice.voice_model_id, voiceprints.embed(audio), {
-            "owner_id": PUBLIC_OWNER, "kind": "preset", "voice_model_id": voice.voice_model_id,
-            "name": voice.name, "language": voice.language,
-        })
+        audio = synthesis.synthesize(
+            SynthesisRequest(text=" ".join(CALIBRATION_TEXTS), voice_id=voice.voice_model_id)
+        )
+        voiceprints.store(
+            voice.voice_model_id,
+            voiceprints.embed(audio),
+            {
+                "owner_id": PUBLIC_OWNER,
+                "kind": "preset",
+                "voice_model_id": voice.voice_model_id,
+                "name": voice.name,
+                "language": voice.language,
+            },
+        )
         added += 1
     return added
 
 
-def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
-                 reference_id: str, catalogue: VoiceCatalogue) -> np.ndarray:
+def query_vector(
+    *,
+    session: Session,
+    voiceprints: Voiceprints,
+    user: User,
+    reference_id: str,
+    catalogue: VoiceCatalogue,
+) -> np.ndarray:
     """The stored embedding of the user's sample or clone, or of a preset voice."""
     if reference_id.startswith("vs_"):
         sample = repository.get_sample(session=session, sample_id=reference_id, owner_id=user.id)
@@ -56,18 +70,30 @@ def query_vector(*, session: Session, voiceprints: Voiceprints, user: User,
         ready, state = True, "preset"
     vector = voiceprints.vector(reference_id) if ready else None
     if vector is None:
-        raise InvalidState(f"'{reference_id}' has no speaker embedding yet (status {state}); "
-                           "process the sample or wait for the clone to be ready")
+        raise InvalidState(
+            f"'{reference_id}' has no speaker embedding yet (status {state}); "
+            "process the sample or wait for the clone to be ready"
+        )
     return vector
 
 
 def similar_voices(
-    *, session: Session, voiceprints: Voiceprints, user: User, vector: np.ndarray,
-    exclude: str, limit: int, catalogue: VoiceCatalogue,
+    *,
+    session: Session,
+    voiceprints: Voiceprints,
+    user: User,
+    vector: np.ndarray,
+    exclude: str,
+    limit: int,
+    catalogue: VoiceCatalogue,
 ) -> list[tuple[Voice, float]]:
     """Presets and the user's ready clones, most similar first, with cosine similarity."""
-    where = {"$and": [{"kind": {"$in": ["preset", "clone"]}},
-                      {"owner_id": {"$in": [user.id, PUBLIC_OWNER]}}]}
+    where = {
+        "$and": [
+            {"kind": {"$in": ["preset", "clone"]}},
+            {"owner_id": {"$in": [user.id, PUBLIC_OWNER]}},
+        ]
+    }
     found: list[tuple[Voice, float]] = []
     for neighbour in voiceprints.nearest(vector, n=limit + 1, where=where):
         if neighbour.id == exclude:
@@ -76,4 +102,3 @@ def similar_voices(
         if voice is not None:
             found.append((voice, round(neighbour.similarity, 4)))
     return found[:limit]
-

@@ -31,9 +31,15 @@ def train_clone(context: JobContext, job: Job) -> None:
         clone = session.get(VoiceClone, job.subject_id)
         if clone is None:
             raise LookupError(f"voice clone {job.subject_id} no longer exists")
-        samples = [s for s in repository.get_samples(
-            session=session, sample_ids=clone.sample_ids, owner_id=clone.user_id,
-        ) if s.status == SampleStatus.READY and s.processed_blob_key]
+        samples = [
+            s
+            for s in repository.get_samples(
+                session=session,
+                sample_ids=clone.sample_ids,
+                owner_id=clone.user_id,
+            )
+            if s.status == SampleStatus.READY and s.processed_blob_key
+        ]
         session.expunge_all()
     if not samples:
         raise InvalidState("None of the clone's samples is ready any more (deleted?)")
@@ -41,8 +47,9 @@ def train_clone(context: JobContext, job: Job) -> None:
     targets = [decode(runner.blobs.get(s.processed_blob_key or "")) for s in samples]
     reference = _reference(voiceprints, samples, targets)
     context.progress(12.0, "Rendering calibration speech with the base voice")
-    source = [runner.synthesis.synthesize(SynthesisRequest(text=text))
-              for text in CALIBRATION_TEXTS]
+    source = [
+        runner.synthesis.synthesize(SynthesisRequest(text=text)) for text in CALIBRATION_TEXTS
+    ]
 
     def score(audio: Audio) -> float:
         return cosine(voiceprints.embed(audio), reference)
@@ -63,10 +70,17 @@ def train_clone(context: JobContext, job: Job) -> None:
     try:
         if latents is not None:
             runner.blobs.put(key, latents, "application/octet-stream")
-        voiceprints.store(clone.id, voiceprints.embed(converted), {
-            "owner_id": clone.user_id, "kind": "clone", "voice_model_id": clone.id,
-            "name": clone.name, "language": clone.language,
-        })
+        voiceprints.store(
+            clone.id,
+            voiceprints.embed(converted),
+            {
+                "owner_id": clone.user_id,
+                "kind": "clone",
+                "voice_model_id": clone.id,
+                "name": clone.name,
+                "language": clone.language,
+            },
+        )
 
         def apply(session: Session) -> None:
             row = session.get(VoiceClone, clone.id)
@@ -81,7 +95,8 @@ def train_clone(context: JobContext, job: Job) -> None:
 
         context.complete(
             f"Voice clone ready: speaker similarity {fit.baseline_similarity:.2f} -> "
-            f"{fit.similarity:.2f}", apply,
+            f"{fit.similarity:.2f}",
+            apply,
         )
     except BaseException:
         voiceprints.delete([clone.id])
@@ -89,8 +104,9 @@ def train_clone(context: JobContext, job: Job) -> None:
         raise
 
 
-def _reference(voiceprints: Voiceprints, samples: list[VoiceSample],
-               audios: list[Audio]) -> np.ndarray:
+def _reference(
+    voiceprints: Voiceprints, samples: list[VoiceSample], audios: list[Audio]
+) -> np.ndarray:
     """The samples' speaker: their stored embeddings, weighted by speech length."""
     vectors, weights = [], []
     for sample, audio in zip(samples, audios, strict=True):

@@ -31,17 +31,20 @@ def login(data: UserLogin, request: Request, services: ServicesDep) -> JSONRespo
     """Exchange email and password for an access/refresh token pair."""
     client = request.client.host if request.client else "unknown"
     with session_scope(services.sessions) as session:
-        limits.hit(session=session, key=f"login:{client}", limit=LOGIN_ATTEMPTS_PER_MINUTE,
-                   window_s=60)
+        limits.hit(
+            session=session, key=f"login:{client}", limit=LOGIN_ATTEMPTS_PER_MINUTE, window_s=60
+        )
     with session_scope(services.sessions) as session:
-        tokens = service.login(session=session, settings=services.settings,
-                               email=data.email, password=data.password)
+        tokens = service.login(
+            session=session, settings=services.settings, email=data.email, password=data.password
+        )
     return respond(tokens, message="Login successful")
 
 
 @router.post("/refresh")
-def refresh(request: Request, services: ServicesDep,
-            data: RefreshRequest | None = None) -> JSONResponse:
+def refresh(
+    request: Request, services: ServicesDep, data: RefreshRequest | None = None
+) -> JSONResponse:
     """Exchange a refresh token (body or Bearer header) for a new pair."""
     token = data.refresh_token if data and data.refresh_token else None
     if token is None:
@@ -50,6 +53,5 @@ def refresh(request: Request, services: ServicesDep,
     if not token:
         raise AuthError("Send the refresh token in the body or as a Bearer token")
     with session_scope(services.sessions) as session:
-        tokens = service.refresh(session=session, settings=services.settings,
-                                 refresh_token=token)
+        tokens = service.refresh(session=session, settings=services.settings, refresh_token=token)
     return respond(tokens, message="Token refreshed")

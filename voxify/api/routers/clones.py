@@ -25,8 +25,9 @@ router = APIRouter(prefix="/api/v1/voice/clones", tags=["voice clones"])
 def create_clone(data: CloneCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Start training a clone from processed samples; it runs in the background."""
     with session_scope(services.sessions) as session:
-        clone, job = clones.create_clone(session=session, settings=services.settings,
-                                         user=user, data=data)
+        clone, job = clones.create_clone(
+            session=session, settings=services.settings, user=user, data=data
+        )
         public = ClonePublic.of(clone, job=job, selected_id=user.selected_voice_id)
         estimated = estimate_s(session=session, job_type=JobType.CLONE_TRAINING)
     launch_job(services.launcher, job.id)
@@ -35,14 +36,16 @@ def create_clone(data: CloneCreate, user: CurrentUser, services: ServicesDep) ->
 
 
 @router.get("")
-def list_clones(user: CurrentUser, services: ServicesDep, page: PageDep,
-                status: str | None = None) -> JSONResponse:
+def list_clones(
+    user: CurrentUser, services: ServicesDep, page: PageDep, status: str | None = None
+) -> JSONResponse:
     """The caller's clones, newest first."""
     if status and status not in CLONE_STATUSES:
         raise InvalidParameter(f"Unknown status '{status}'", details={"allowed": CLONE_STATUSES})
     with session_scope(services.sessions) as session:
-        rows, total = repository.list_clones(session=session, owner_id=user.id, status=status,
-                                             limit=page.limit, offset=page.offset)
+        rows, total = repository.list_clones(
+            session=session, owner_id=user.id, status=status, limit=page.limit, offset=page.offset
+        )
         data = [_public(session, user, row) for row in rows]
     return respond(data, meta={"pagination": page.pagination(total)})
 
@@ -51,8 +54,9 @@ def list_clones(user: CurrentUser, services: ServicesDep, page: PageDep,
 def get_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """One clone with its training progress and samples."""
     with session_scope(services.sessions) as session:
-        public = _public(session, user,
-                         clones.get_clone(session=session, user=user, clone_id=clone_id))
+        public = _public(
+            session, user, clones.get_clone(session=session, user=user, clone_id=clone_id)
+        )
     return respond(public)
 
 
@@ -61,18 +65,24 @@ def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSO
     """Delete a clone, its stored artefacts and its embedding."""
     with session_scope(services.sessions) as session:
         keys = clones.delete_clone(session=session, user=user, clone_id=clone_id)
-    purge(blobs=services.blobs, voiceprints=services.voiceprints, blob_keys=keys,
-          vector_ids=[clone_id])
-    return respond({"clone_id": clone_id, "deleted": True},
-                   message="Voice clone deleted successfully")
+    purge(
+        blobs=services.blobs,
+        voiceprints=services.voiceprints,
+        blob_keys=keys,
+        vector_ids=[clone_id],
+    )
+    return respond(
+        {"clone_id": clone_id, "deleted": True}, message="Voice clone deleted successfully"
+    )
 
 
 @router.post("/{clone_id}/cancel")
 def cancel_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Stop a pending or training clone."""
     with session_scope(services.sessions) as session:
-        public = _public(session, user,
-                         clones.cancel_clone(session=session, user=user, clone_id=clone_id))
+        public = _public(
+            session, user, clones.cancel_clone(session=session, user=user, clone_id=clone_id)
+        )
     return respond(public, message="Voice clone training cancelled")
 
 
@@ -80,13 +90,17 @@ def cancel_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSO
 def select_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Make this clone the voice used when a synthesis request names none."""
     with session_scope(services.sessions) as session:
-        public = _public(session, user,
-                         clones.select_clone(session=session, user=user, clone_id=clone_id))
+        public = _public(
+            session, user, clones.select_clone(session=session, user=user, clone_id=clone_id)
+        )
     return respond(public, message="Voice clone selected as the active voice")
 
 
 def _public(session: Session, user: User, clone: VoiceClone) -> ClonePublic:
     # The request's user row was read in another transaction; a select may have moved on.
     row = session.get(User, user.id)
-    return ClonePublic.of(clone, job=clones.clone_job(session=session, clone=clone),
-                          selected_id=row.selected_voice_id if row else None)
+    return ClonePublic.of(
+        clone,
+        job=clones.clone_job(session=session, clone=clone),
+        selected_id=row.selected_voice_id if row else None,
+    )

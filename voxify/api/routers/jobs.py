@@ -54,12 +54,18 @@ def list_jobs(
     if sort_by not in SORTABLE:
         raise InvalidParameter(f"Cannot sort by '{sort_by}'", details={"allowed": list(SORTABLE)})
     owner = user_id if user.role == "admin" and user_id else user.id
-    filters = JobFilters(status=status, type=job_type, voice_model_id=voice_model_id,
-                         text_search=text_search)
+    filters = JobFilters(
+        status=status, type=job_type, voice_model_id=voice_model_id, text_search=text_search
+    )
     with session_scope(services.sessions) as session:
         jobs, total = repository.list_jobs(
-            session=session, owner_id=owner, filters=filters, sort_by=sort_by,
-            descending=sort_order == "desc", limit=page.limit, offset=page.offset,
+            session=session,
+            owner_id=owner,
+            filters=filters,
+            sort_by=sort_by,
+            descending=sort_order == "desc",
+            limit=page.limit,
+            offset=page.offset,
         )
         if user_id and user_id != owner:  # a non-admin asked for someone else's jobs
             jobs, total = [], 0
@@ -71,8 +77,9 @@ def list_jobs(
 def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Create a synthesis job; it runs in the background."""
     with session_scope(services.sessions) as session:
-        job = service.create_synthesis_job(session=session, speech=services.speech,
-                                           user=user, data=data)
+        job = service.create_synthesis_job(
+            session=session, speech=services.speech, user=user, data=data
+        )
         public = JobPublic.of(job)
     launch_job(services.launcher, job.id)
     return respond(public, message="Synthesis job created successfully", status_code=201)
@@ -87,23 +94,27 @@ def get_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONRespon
 
 
 @router.put("/{job_id}")
-def update_job(job_id: str, data: JobUpdate, user: CurrentUser,
-               services: ServicesDep) -> JSONResponse:
+def update_job(
+    job_id: str, data: JobUpdate, user: CurrentUser, services: ServicesDep
+) -> JSONResponse:
     """Update a pending job's text or configuration."""
     with session_scope(services.sessions) as session:
-        job = service.update_job(session=session, speech=services.speech, user=user,
-                                 job_id=job_id, data=data)
+        job = service.update_job(
+            session=session, speech=services.speech, user=user, job_id=job_id, data=data
+        )
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 
 
 @router.patch("/{job_id}")
-def patch_job(job_id: str, data: JobPatch, user: CurrentUser,
-              services: ServicesDep) -> JSONResponse:
+def patch_job(
+    job_id: str, data: JobPatch, user: CurrentUser, services: ServicesDep
+) -> JSONResponse:
     """Partially update a job (configuration while pending; status 'cancelled')."""
     with session_scope(services.sessions) as session:
-        job = service.patch_job(session=session, speech=services.speech, user=user,
-                                job_id=job_id, data=data)
+        job = service.patch_job(
+            session=session, speech=services.speech, user=user, job_id=job_id, data=data
+        )
         public = JobPublic.of(job)
     return respond(public, message="Job updated successfully")
 
@@ -137,8 +148,11 @@ async def job_progress(job_id: str, user: CurrentUser, services: ServicesDep) ->
             yield ": keep-alive\n\n" if event is None else f"data: {json.dumps(event)}\n\n"
         yield 'data: {"event": "complete"}\n\n'
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _owned_job(services: Services, user: User, job_id: str) -> None:

@@ -42,18 +42,29 @@ def upload_sample(
 ) -> JSONResponse:
     """Validate a recording and store it; processing is a separate step (``/process``)."""
     filename = samples.check_filename(file.filename)
-    data = SampleCreate(name=(name or filename).strip() or filename, description=description,
-                        language=language, transcript=transcript)
-    upload = samples.check_upload(file.file.read(services.settings.max_upload_bytes + 1),
-                                  settings=services.settings)
+    data = SampleCreate(
+        name=(name or filename).strip() or filename,
+        description=description,
+        language=language,
+        transcript=transcript,
+    )
+    upload = samples.check_upload(
+        file.file.read(services.settings.max_upload_bytes + 1), settings=services.settings
+    )
     sample_id = samples.new_sample_id()
     key = samples.upload_key(user.id, sample_id, upload.format)
     services.blobs.put(key, upload.data, samples.content_type(upload.format))
     try:
         with session_scope(services.sessions) as session:
-            sample = samples.create_sample(session=session, settings=services.settings,
-                                           user=user, data=data, upload=upload,
-                                           filename=filename, sample_id=sample_id)
+            sample = samples.create_sample(
+                session=session,
+                settings=services.settings,
+                user=user,
+                data=data,
+                upload=upload,
+                filename=filename,
+                sample_id=sample_id,
+            )
             public = SamplePublic.of(sample)
     except BaseException:
         services.blobs.delete(key)  # no row, no bytes
@@ -62,15 +73,25 @@ def upload_sample(
 
 
 @router.get("")
-def list_samples(user: CurrentUser, services: ServicesDep, page: PageDep,
-                 status: str | None = None, language: str | None = None) -> JSONResponse:
+def list_samples(
+    user: CurrentUser,
+    services: ServicesDep,
+    page: PageDep,
+    status: str | None = None,
+    language: str | None = None,
+) -> JSONResponse:
     """The caller's samples, newest first, filtered by status and language."""
     if status and status not in SAMPLE_STATUSES:
         raise InvalidParameter(f"Unknown status '{status}'", details={"allowed": SAMPLE_STATUSES})
     with session_scope(services.sessions) as session:
-        rows, total = repository.list_samples(session=session, owner_id=user.id, status=status,
-                                              language=language, limit=page.limit,
-                                              offset=page.offset)
+        rows, total = repository.list_samples(
+            session=session,
+            owner_id=user.id,
+            status=status,
+            language=language,
+            limit=page.limit,
+            offset=page.offset,
+        )
         data = [SamplePublic.of(row) for row in rows]
     return respond(data, meta={"pagination": page.pagination(total)})
 
@@ -82,8 +103,7 @@ def get_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSON
         sample = samples.get_sample(session=session, user=user, sample_id=sample_id)
         job = None
         if sample.job_id:
-            job = jobs_repository.get_job(session=session, job_id=sample.job_id,
-                                          owner_id=user.id)
+            job = jobs_repository.get_job(session=session, job_id=sample.job_id, owner_id=user.id)
         public = SamplePublic.of(sample, job)
     return respond(public)
 
@@ -93,47 +113,71 @@ def delete_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> J
     """Delete a sample: its row, its blobs and its embedding."""
     with session_scope(services.sessions) as session:
         keys = samples.delete_sample(session=session, user=user, sample_id=sample_id)
-    purge(blobs=services.blobs, voiceprints=services.voiceprints, blob_keys=keys,
-          vector_ids=[sample_id])
-    return respond({"sample_id": sample_id, "deleted": True},
-                   message="Voice sample deleted successfully")
+    purge(
+        blobs=services.blobs,
+        voiceprints=services.voiceprints,
+        blob_keys=keys,
+        vector_ids=[sample_id],
+    )
+    return respond(
+        {"sample_id": sample_id, "deleted": True}, message="Voice sample deleted successfully"
+    )
 
 
 @router.post("/{sample_id}/process", status_code=202)
 def process_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Start processing (decode, clean, validate, embed) as a background job."""
     with session_scope(services.sessions) as session:
-        sample, job, created = samples.start_processing(session=session, user=user,
-                                                        sample_id=sample_id)
+        sample, job, created = samples.start_processing(
+            session=session, user=user, sample_id=sample_id
+        )
         body = {
-            "sample_id": sample.id, "status": sample.status, "job_id": job.id,
-            "progress": round(job.progress, 2), "progress_url": f"/api/v1/jobs/{job.id}/progress",
+            "sample_id": sample.id,
+            "status": sample.status,
+            "job_id": job.id,
+            "progress": round(job.progress, 2),
+            "progress_url": f"/api/v1/jobs/{job.id}/progress",
         }
     if created:
         launch_job(services.launcher, job.id)
-    message = "Voice sample processing started" if created else (
-        "Voice sample is already processed" if sample.status == SampleStatus.READY
-        else "Voice sample processing is already under way")
+    message = (
+        "Voice sample processing started"
+        if created
+        else (
+            "Voice sample is already processed"
+            if sample.status == SampleStatus.READY
+            else "Voice sample processing is already under way"
+        )
+    )
     return respond(body, message=message, status_code=202)
 
 
 @router.post("/{sample_id}/train", status_code=202)
-def train_from_sample(sample_id: str, user: CurrentUser, services: ServicesDep,
-                      data: TrainRequest | None = None) -> JSONResponse:
+def train_from_sample(
+    sample_id: str, user: CurrentUser, services: ServicesDep, data: TrainRequest | None = None
+) -> JSONResponse:
     """Train a voice clone from this one (processed) sample."""
     data = data or TrainRequest()
     with session_scope(services.sessions) as session:
         sample = samples.get_sample(session=session, user=user, sample_id=sample_id)
-        clone, job = create_clone(session=session, settings=services.settings, user=user,
-                                  data=CloneCreate(sample_ids=[sample.id],
-                                                   name=(data.name or f"{sample.name} clone")[:255],
-                                                   description=data.description,
-                                                   config=data.config))
+        clone, job = create_clone(
+            session=session,
+            settings=services.settings,
+            user=user,
+            data=CloneCreate(
+                sample_ids=[sample.id],
+                name=(data.name or f"{sample.name} clone")[:255],
+                description=data.description,
+                config=data.config,
+            ),
+        )
         body = {
-            "training_job_id": job.id, "job_id": job.id, "clone_id": clone.id,
-            "voice_model_id": clone.id, "status": job.status,
-            "estimated_duration": estimate_s(session=session,
-                                             job_type=JobType.CLONE_TRAINING),
+            "training_job_id": job.id,
+            "job_id": job.id,
+            "clone_id": clone.id,
+            "voice_model_id": clone.id,
+            "status": job.status,
+            "estimated_duration": estimate_s(session=session, job_type=JobType.CLONE_TRAINING),
             "features": {"speaker_similarity_fit": True, "xtts_latents": False},
         }
     launch_job(services.launcher, job.id)

@@ -35,7 +35,9 @@ WORDS_PER_SECOND = 2.6  # speaking rate, for the audio length announced before r
 
 @router.get("/synthesize/stream")
 async def synthesize_stream(
-    request: Request, user: CurrentUser, services: ServicesDep,
+    request: Request,
+    user: CurrentUser,
+    services: ServicesDep,
     text: str = Query(min_length=1, max_length=200_000),
     voice_id: str | None = Query(None, min_length=1, max_length=64),
     language: str = Query("en-US", pattern=LANGUAGE_PATTERN, max_length=16),
@@ -51,47 +53,90 @@ async def synthesize_stream(
     Each ``audio_chunk`` carries its audio inline as a ``data:`` URL in ``format``; the whole
     speech is stored as a file named in ``completed``, as /tts/synthesize would store it.
     """
-    stream = await services.speech.stream(user, Speech(
-        text=text, voice_id=voice_id, language=language, output_format=format,
-        sample_rate=sample_rate, speed=speed, pitch=pitch, volume=volume, seed=seed))
+    stream = await services.speech.stream(
+        user,
+        Speech(
+            text=text,
+            voice_id=voice_id,
+            language=language,
+            output_format=format,
+            sample_rate=sample_rate,
+            speed=speed,
+            pitch=pitch,
+            volume=volume,
+            seed=seed,
+        ),
+    )
     planned = stream.admitted.request
     synthesis_id = new_id("file")  # the id the whole speech is stored under at the end
     base_url = str(request.base_url).rstrip("/")
 
     async def events() -> AsyncIterator[str]:
-        yield _sse({"type": "job_info", "synthesis_id": synthesis_id,
-                    "voice_id": planned.voice_id, "engine": planned.engine,
-                    "estimated_duration": round(word_count(planned.text) / WORDS_PER_SECOND, 1),
-                    "format": format, "sample_rate": stream.first.audio.sample_rate})
+        yield _sse(
+            {
+                "type": "job_info",
+                "synthesis_id": synthesis_id,
+                "voice_id": planned.voice_id,
+                "engine": planned.engine,
+                "estimated_duration": round(word_count(planned.text) / WORDS_PER_SECOND, 1),
+                "format": format,
+                "sample_rate": stream.first.audio.sample_rate,
+            }
+        )
         yield _sse({"type": "progress", "progress": 0.0, "message": "Synthesizing..."})
         pieces: list[Audio] = []
         try:
             async for chunk in stream.chunks():
                 pieces.append(chunk.audio)
-                yield _sse({"type": "audio_chunk", "chunk_id": len(pieces),
-                            "audio_url": _data_url(chunk.audio, format),
-                            "duration": round(chunk.audio.duration, 3),
-                            "sample_rate": chunk.audio.sample_rate})
-                yield _sse({"type": "progress", "progress": round(chunk.progress, 3),
-                            "message": f"Synthesized {len(pieces)} chunk(s)"})
+                yield _sse(
+                    {
+                        "type": "audio_chunk",
+                        "chunk_id": len(pieces),
+                        "audio_url": _data_url(chunk.audio, format),
+                        "duration": round(chunk.audio.duration, 3),
+                        "sample_rate": chunk.audio.sample_rate,
+                    }
+                )
+                yield _sse(
+                    {
+                        "type": "progress",
+                        "progress": round(chunk.progress, 3),
+                        "message": f"Synthesized {len(pieces)} chunk(s)",
+                    }
+                )
             audio = _join(pieces)
-            await run_in_threadpool(services.speech.store, user.id, audio, format,
-                                    file_id=synthesis_id)
+            await run_in_threadpool(
+                services.speech.store, user.id, audio, format, file_id=synthesis_id
+            )
         except Exception as exc:  # the response has started: report in-band, then end
-            yield _sse({"type": "error", "code": getattr(exc, "code", SynthesisFailed.code),
-                        "message": getattr(exc, "message", SynthesisFailed.default_message)})
+            yield _sse(
+                {
+                    "type": "error",
+                    "code": getattr(exc, "code", SynthesisFailed.code),
+                    "message": getattr(exc, "message", SynthesisFailed.default_message),
+                }
+            )
             return
-        yield _sse({"type": "completed", "synthesis_id": synthesis_id, "file_id": synthesis_id,
-                    "audio_url": base_url + download_path(synthesis_id),
-                    "audio_path": download_path(synthesis_id), "format": format,
-                    "duration": round(audio.duration, 3), "chunks": len(pieces)})
+        yield _sse(
+            {
+                "type": "completed",
+                "synthesis_id": synthesis_id,
+                "file_id": synthesis_id,
+                "audio_url": base_url + download_path(synthesis_id),
+                "audio_path": download_path(synthesis_id),
+                "format": format,
+                "duration": round(audio.duration, 3),
+                "chunks": len(pieces),
+            }
+        )
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.post("/stream")
-async def stream_audio(data: StreamRequest, user: CurrentUser,
-                       services: ServicesDep) -> StreamingResponse:
+async def stream_audio(
+    data: StreamRequest, user: CurrentUser, services: ServicesDep
+) -> StreamingResponse:
     """Speech as one chunked HTTP response (``audio/wav`` or ``audio/pcm``), sent as rendered."""
     stream = await services.speech.stream(user, data.speech(output_format=data.format))
     rate = stream.first.audio.sample_rate
@@ -103,8 +148,13 @@ async def stream_audio(data: StreamRequest, user: CurrentUser,
             yield pcm16(chunk.audio)
 
     media_type = "audio/wav" if data.format == "wav" else "audio/pcm"
-    headers = {"X-Sample-Rate": str(rate), "X-Channels": "1", "X-Sample-Format": "s16le",
-               "X-Voice-Id": stream.admitted.request.voice_id, "Cache-Control": "no-cache"}
+    headers = {
+        "X-Sample-Rate": str(rate),
+        "X-Channels": "1",
+        "X-Sample-Format": "s16le",
+        "X-Voice-Id": stream.admitted.request.voice_id,
+        "Cache-Control": "no-cache",
+    }
     return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 

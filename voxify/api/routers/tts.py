@@ -22,8 +22,9 @@ router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
 
 
 @router.post("/synthesize")
-async def synthesize(data: TTSRequest, request: Request, user: CurrentUser,
-                     services: ServicesDep) -> JSONResponse:
+async def synthesize(
+    data: TTSRequest, request: Request, user: CurrentUser, services: ServicesDep
+) -> JSONResponse:
     """Synthesize short text now and return where to download it."""
     file, voice = await services.speech.synthesize(user, data.speech())
     body: dict[str, Any] = {
@@ -45,18 +46,23 @@ def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep)
     """Queue a synthesis job for text of any supported length."""
     options = data.config
     job_data = JobCreate(
-        text_content=data.text, voice_model_id=data.voice_id, text_language=data.language,
-        config={} if data.seed is None else {"seed": data.seed}, **options.model_dump(),
+        text_content=data.text,
+        voice_model_id=data.voice_id,
+        text_language=data.language,
+        config={} if data.seed is None else {"seed": data.seed},
+        **options.model_dump(),
     )
     with session_scope(services.sessions) as session:
-        job = jobs_service.create_synthesis_job(session=session, speech=services.speech,
-                                                user=user, data=job_data)
+        job = jobs_service.create_synthesis_job(
+            session=session, speech=services.speech, user=user, data=job_data
+        )
         body = {
             "synthesis_id": job.id,
             "job_id": job.id,
             "status": job.status,
-            "estimated_duration": estimate_s(session=session, job_type=JobType.SYNTHESIS,
-                                             words=job.word_count),
+            "estimated_duration": estimate_s(
+                session=session, job_type=JobType.SYNTHESIS, words=job.word_count
+            ),
             "progress_url": f"/api/v1/jobs/{job.id}/progress",
             "audio_path": f"/api/v1/files/audio/{job.id}",
         }

@@ -33,11 +33,22 @@ def list_models(
     with session_scope(services.sessions) as session:
         if similar_to:
             ensure_preset_vectors(services.voiceprints, services.synthesis)
-            vector = query_vector(session=session, voiceprints=services.voiceprints, user=user,
-                                  reference_id=similar_to, catalogue=catalogue)
-            ranked = similar_voices(session=session, voiceprints=services.voiceprints, user=user,
-                                    vector=vector, exclude=similar_to, catalogue=catalogue,
-                                    limit=page.offset + page.limit)
+            vector = query_vector(
+                session=session,
+                voiceprints=services.voiceprints,
+                user=user,
+                reference_id=similar_to,
+                catalogue=catalogue,
+            )
+            ranked = similar_voices(
+                session=session,
+                voiceprints=services.voiceprints,
+                user=user,
+                vector=vector,
+                exclude=similar_to,
+                catalogue=catalogue,
+                limit=page.offset + page.limit,
+            )
             similarity = {voice.voice_model_id: score for voice, score in ranked}
             voices = [voice for voice, _ in ranked]
         else:
@@ -71,8 +82,9 @@ def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONRe
     return respond(voice.public(max_text_length=services.settings.max_job_text_chars))
 
 
-def _filter(voices: list[Voice], *, tags: str | None, language: str | None,
-            type: str | None) -> list[Voice]:
+def _filter(
+    voices: list[Voice], *, tags: str | None, language: str | None, type: str | None
+) -> list[Voice]:
     wanted = {t.strip().lower() for t in (tags or "").split(",") if t.strip()}
     if wanted:
         voices = [v for v in voices if wanted <= set(v.tags)]
