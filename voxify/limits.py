@@ -39,9 +39,11 @@ def hit(
             RateCounter.count < limit,
         )
         .values(count=RateCounter.count + 1)
+        .returning(RateCounter.count)
     )
-    if session.execute(bump).rowcount == 1:  # type: ignore[attr-defined]
-        return _count(session, key, window_start)
+    counted = session.execute(bump).scalar_one_or_none()
+    if counted is not None:
+        return int(counted)
     if _count(session, key, window_start) >= limit:
         raise error(
             f"Limit of {limit} per {_describe(window_s)} reached; retry in {retry_after} s",

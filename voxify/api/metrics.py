@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -12,7 +12,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ApiMetrics:
@@ -36,29 +36,51 @@ class ApiMetrics:
 
     def install(self, app: FastAPI) -> None:
         """Count every request and serve GET /metrics."""
-        app.add_middleware(BaseHTTPMiddleware, dispatch=self._measure)
+        app.add_middleware(_Measure, metrics=self)
         app.add_api_route("/metrics", self._expose, methods=["GET"], include_in_schema=False)
-
-    async def _measure(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        self.latency.labels(request.method, route).observe(time.perf_counter() - start)
-        return response
 
     def _expose(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _route_template(request: Request) -> str:
+class _Measure:
+    """Pure ASGI: times each request to its response's first byte, by route template."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                route = _route_template(scope)
+                self.metrics.latency.labels(scope["method"], route).observe(
+                    time.perf_counter() - start
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            self.metrics.requests.labels(scope["method"], _route_template(scope), str(status)).inc()
+
+
+def _route_template(scope: Scope) -> str:
     """The request path with its path parameters put back as ``{name}``.
 
     Templates, not raw paths: ids in paths would give every job its own time series. (Included
     routers keep their own relative paths, so the template is rebuilt from the parameters.)
     """
-    if request.scope.get("route") is None:
+    if scope.get("route") is None:
         return "unmatched"
-    names = {str(value): name for name, value in request.path_params.items()}
-    segments = request.url.path.split("/")
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    segments = scope["path"].split("/")
     return "/".join(f"{{{names[s]}}}" if s in names else s for s in segments)

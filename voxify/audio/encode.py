@@ -41,6 +41,9 @@ def encode(audio: Audio, fmt: str) -> bytes:
     check_sample_rate(audio.sample_rate, fmt)
     if fmt in _NEEDS_SAMPLES and len(audio.samples) == 0:
         raise ValueError(f"cannot encode empty audio as {fmt}")
+    if fmt == "wav":  # a header and the samples: no need for libsndfile's general writer
+        data = pcm16(audio)
+        return wav_header(audio.sample_rate, data_bytes=len(data)) + data
     major, subtype = _SOUNDFILE[fmt]
     buffer = io.BytesIO()
     samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
@@ -58,8 +61,11 @@ def check_sample_rate(sample_rate: int, fmt: str) -> None:
         raise ValueError(f"{fmt} cannot carry {sample_rate} Hz; the range is 1 to {limit} Hz")
 
 
-def wav_header(sample_rate: int, num_channels: int = 1, bits: int = 16) -> bytes:
-    """A 44-byte PCM WAV header for a stream of unknown length (sizes set to 0xFFFFFFFF)."""
+def wav_header(
+    sample_rate: int, num_channels: int = 1, bits: int = 16, *, data_bytes: int | None = None
+) -> bytes:
+    """A 44-byte PCM WAV header; without ``data_bytes``, for a stream of unknown length
+    (sizes set to 0xFFFFFFFF)."""
     if bits not in (8, 16, 24, 32):
         raise ValueError(f"bits must be 8, 16, 24 or 32, got {bits}")
     if num_channels < 1 or sample_rate < 1:
@@ -67,11 +73,13 @@ def wav_header(sample_rate: int, num_channels: int = 1, bits: int = 16) -> bytes
     block_align = num_channels * bits // 8
     byte_rate = sample_rate * block_align
     fmt_chunk = struct.pack("<HHIIHH", 1, num_channels, sample_rate, byte_rate, block_align, bits)
+    data_size = _UNKNOWN_SIZE if data_bytes is None else data_bytes
+    riff_size = _UNKNOWN_SIZE if data_bytes is None else 36 + data_bytes
     return (
-        struct.pack("<4sI4s", b"RIFF", _UNKNOWN_SIZE, b"WAVE")
+        struct.pack("<4sI4s", b"RIFF", riff_size, b"WAVE")
         + struct.pack("<4sI", b"fmt ", len(fmt_chunk))
         + fmt_chunk
-        + struct.pack("<4sI", b"data", _UNKNOWN_SIZE)
+        + struct.pack("<4sI", b"data", data_size)
     )
 
 

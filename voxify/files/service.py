@@ -67,19 +67,20 @@ def resolve(*, session: Session, owner_id: str, file_or_job_id: str) -> File:
     return file
 
 
-def open_stream(*, blobs: BlobStore, file: File) -> Iterator[bytes]:
-    """Stream a file's bytes; a row whose blob vanished answers NotFound, not a 500."""
+def open_stream(*, blobs: BlobStore, file: File) -> tuple[bytes, Iterator[bytes] | None]:
+    """A file's first chunk and, if there is more, an iterator over the rest; a row whose blob
+    vanished answers NotFound, not a 500. A file of one chunk is sent in one message."""
     try:
         chunks = blobs.iter_chunks(file.blob_key, chunk_size=DOWNLOAD_CHUNK_BYTES)
         first = next(chunks, b"")
     except BlobNotFound as exc:
         raise NotFound(f"File '{file.id}' content is missing") from exc
-
-    def _all() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    return _all()
+    if len(first) < DOWNLOAD_CHUNK_BYTES:
+        close = getattr(chunks, "close", None)
+        if close is not None:  # a generator holding the file open
+            close()
+        return first, None
+    return first, chunks
 
 
 def file_info(file: File) -> dict[str, Any]:

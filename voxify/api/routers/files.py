@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from collections.abc import Iterator
+from itertools import chain
 
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
+from voxify.db.models import File, User
 from voxify.db.session import session_scope
 from voxify.files.service import file_info, open_stream, resolve
 
@@ -14,16 +20,24 @@ router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 
 @router.get("/audio/{file_id}")
-def download_audio(file_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
-    """Stream the audio of one of the caller's files (or of one of their jobs)."""
-    with session_scope(services.sessions) as session:
-        file = resolve(session=session, owner_id=user.id, file_or_job_id=file_id)
-    stream = open_stream(blobs=services.blobs, file=file)
+async def download_audio(file_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """The audio of one of the caller's files (or of one of their jobs)."""
+    file, first, rest = await run_in_threadpool(_open, services, user, file_id)
     headers = {
         "Content-Length": str(file.size),
         "Content-Disposition": f'attachment; filename="{file.filename}"',
     }
-    return StreamingResponse(stream, media_type=file.content_type, headers=headers)
+    if rest is None:
+        return Response(first, media_type=file.content_type, headers=headers)
+    return StreamingResponse(chain([first], rest), media_type=file.content_type, headers=headers)
+
+
+def _open(
+    services: Services, user: User, file_id: str
+) -> tuple[File, bytes, Iterator[bytes] | None]:
+    with session_scope(services.sessions) as session:
+        file = resolve(session=session, owner_id=user.id, file_or_job_id=file_id)
+    return (file, *open_stream(blobs=services.blobs, file=file))
 
 
 @router.get("/{file_id}/info")
