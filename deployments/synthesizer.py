@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ray import serve
@@ -109,20 +110,15 @@ class RaySynthesis:
 
     async def render(self, request: SynthesisRequest) -> Audio:
         """Render on a replica of the voice's pool, awaiting it; overloaded: Unavailable."""
-        handle = self._pool(request)
-        try:
-            result: Audio = await handle.synthesize.remote(request)
-        except BackPressureError as exc:
-            raise Unavailable(BUSY.format(request.engine)) from exc
+        with _shed_as_unavailable(request.engine):
+            result: Audio = await self._pool(request).synthesize.remote(request)
         return result
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render on a replica of the voice's pool, blocking (job tasks)."""
-        handle = self._pool(request)
-        try:
-            result: Audio = handle.synthesize.remote(request).result(timeout_s=SYNTHESIS_TIMEOUT_S)
-        except BackPressureError as exc:
-            raise Unavailable(BUSY.format(request.engine)) from exc
+        with _shed_as_unavailable(request.engine):
+            response = self._pool(request).synthesize.remote(request)
+            result: Audio = response.result(timeout_s=SYNTHESIS_TIMEOUT_S)
         return result
 
     async def stream(self, request: SynthesisRequest) -> AsyncGenerator[Chunk, None]:
@@ -133,10 +129,9 @@ class RaySynthesis:
             request
         )  # type: ignore[assignment]
         try:
-            async for chunk in chunks:
-                yield chunk
-        except BackPressureError as exc:
-            raise Unavailable(BUSY.format(request.engine)) from exc
+            with _shed_as_unavailable(request.engine):
+                async for chunk in chunks:
+                    yield chunk
         finally:
             chunks.cancel()
 
@@ -164,3 +159,12 @@ class RaySynthesis:
         if self._xtts is None:
             raise EngineUnavailable()
         return self._xtts
+
+
+@contextmanager
+def _shed_as_unavailable(engine: str) -> Iterator[None]:
+    """A pool that sheds the request (Serve's back-pressure) is the API's 503 + Retry-After."""
+    try:
+        yield
+    except BackPressureError as exc:
+        raise Unavailable(BUSY.format(engine)) from exc

@@ -6,6 +6,7 @@ none of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,18 @@ class Audio:
     def duration(self) -> float:
         """Length in seconds."""
         return len(self.samples) / self.sample_rate
+
+    @classmethod
+    def join(cls, pieces: Sequence[Audio], *, pause_s: float = 0.0) -> Audio:
+        """Pieces at one rate, end to end, with ``pause_s`` of silence between them."""
+        rate = pieces[0].sample_rate
+        pause = np.zeros(int(pause_s * rate), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        for index, piece in enumerate(pieces):
+            if index and len(pause):
+                parts.append(pause)
+            parts.append(np.asarray(piece.samples, dtype=np.float32))
+        return cls(np.concatenate(parts), rate)
 
 
 @dataclass(frozen=True)

@@ -56,21 +56,21 @@ class _Measure:
             return
         start = time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
+        elapsed: float | None = None
 
         async def timed_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, elapsed
             if message["type"] == "http.response.start":
-                status = message["status"]
-                route = _route_template(scope)
-                self.metrics.latency.labels(scope["method"], route).observe(
-                    time.perf_counter() - start
-                )
+                status, elapsed = message["status"], time.perf_counter() - start
             await send(message)
 
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            self.metrics.requests.labels(scope["method"], _route_template(scope), str(status)).inc()
+            route = _route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            if elapsed is not None:
+                self.metrics.latency.labels(scope["method"], route).observe(elapsed)
 
 
 def _route_template(scope: Scope) -> str:

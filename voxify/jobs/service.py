@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +13,7 @@ from voxify.ids import new_id
 from voxify.jobs import repository
 from voxify.jobs.schemas import JobCreate, JobPatch, JobUpdate
 from voxify.status import TERMINAL, UNFINISHED, JobStatus, JobType
-from voxify.synthesis import Door, Speech, SynthesisService
+from voxify.synthesis import Door, SynthesisService
 from voxify.synthesis.job import job_speech
 from voxify.text import text_hash, word_count
 
@@ -40,24 +39,6 @@ def create_synthesis_job(
 ) -> Job:
     """Admit (rules, quota) and insert a pending synthesis job; the caller launches it after
     commit."""
-    seed = data.config.get("seed")
-    admitted = speech.admit(
-        session=session,
-        user=user,
-        door=Door.JOB,
-        speech=Speech(
-            text=data.text_content,
-            voice_id=data.voice_model_id,
-            language=data.text_language,
-            output_format=data.output_format,
-            sample_rate=data.sample_rate,
-            speed=data.speed,
-            pitch=data.pitch,
-            volume=data.volume,
-            seed=seed if isinstance(seed, int) else None,
-        ),
-    )
-    text = admitted.request.text
     job = Job(
         id=new_id("job"),
         user_id=user.id,
@@ -65,17 +46,13 @@ def create_synthesis_job(
         status=JobStatus.PENDING,
         progress=0.0,
         message="Job queued for processing",
-        title=_title(text),
-        voice_model_id=admitted.voice.voice_model_id,
-        text_language=data.text_language,
-        output_format=data.output_format,
-        sample_rate=data.sample_rate,
-        speed=data.speed,
-        pitch=data.pitch,
-        volume=data.volume,
-        config=data.config,
-        **_text_fields(text),
+        **data.model_dump(include=set(EDITABLE) | {"text_content"}),
     )
+    admitted = speech.admit(session=session, user=user, door=Door.JOB, speech=job_speech(job))
+    job.voice_model_id = admitted.voice.voice_model_id
+    job.title = _title(admitted.request.text)
+    for name, value in _text_fields(admitted.request.text).items():
+        setattr(job, name, value)
     return repository.add_job(session=session, job=job)
 
 
@@ -100,18 +77,9 @@ def update_job(
     if job.status != JobStatus.PENDING:
         raise InvalidState(f"Only pending jobs can be updated; this one is {job.status}")
     changes = data.model_dump(exclude_unset=True, exclude_none=True, include=set(EDITABLE))
-    merged = job_speech(job)
-    merged = replace(
-        merged,
-        text=data.text_content or merged.text,
-        voice_id=changes.get("voice_model_id", merged.voice_id),
-        language=changes.get("text_language", merged.language),
-        output_format=changes.get("output_format", merged.output_format),
-        sample_rate=changes.get("sample_rate", merged.sample_rate),
-        speed=changes.get("speed", merged.speed),
-        pitch=changes.get("pitch", merged.pitch),
-        volume=changes.get("volume", merged.volume),
-    )
+    if data.text_content is not None:
+        changes["text_content"] = data.text_content
+    merged = job_speech(job, **changes)
     admitted = speech.admit(session=session, user=user, speech=merged, door=Door.JOB, charge=False)
     if data.text_content is not None:
         changes.update(_text_fields(admitted.request.text))

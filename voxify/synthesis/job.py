@@ -7,8 +7,8 @@ here each chunk is planned by the same ``plan_request`` as every other door.
 from __future__ import annotations
 
 import time
+from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from voxify.db.models import Job
@@ -27,18 +27,22 @@ BUSY_RETRY_S = 30.0  # how long a background job waits out an overloaded synthes
 CHUNK_CHARS = 400  # text per engine call: progress moves and cancellation lands between them
 
 
-def job_speech(job: Job) -> Speech:
-    """What a synthesis job row asks for."""
-    seed = (job.config or {}).get("seed")
+def job_speech(job: Job, **changes: Any) -> Speech:
+    """What a synthesis job row asks for, with ``changes`` (job column names) applied."""
+
+    def field(name: str) -> Any:
+        return changes[name] if name in changes else getattr(job, name)
+
+    seed = (field("config") or {}).get("seed")
     return Speech(
-        text=job.text_content or "",
-        voice_id=job.voice_model_id,
-        language=job.text_language,
-        output_format=job.output_format,
-        sample_rate=job.sample_rate,
-        speed=job.speed,
-        pitch=job.pitch,
-        volume=job.volume,
+        text=field("text_content") or "",
+        voice_id=field("voice_model_id"),
+        language=field("text_language"),
+        output_format=field("output_format"),
+        sample_rate=field("sample_rate"),
+        speed=field("speed"),
+        pitch=field("pitch"),
+        volume=field("volume"),
         seed=seed if isinstance(seed, int) else None,
     )
 
@@ -64,7 +68,10 @@ def run_synthesis(context: JobContext, job: Job) -> None:
             f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)",
         )
     file = write_audio(
-        blobs=runner.blobs, owner_id=job.user_id, audio=_join(pieces), fmt=speech.output_format
+        blobs=runner.blobs,
+        owner_id=job.user_id,
+        audio=Audio.join(pieces, pause_s=CHUNK_PAUSE_S),
+        fmt=speech.output_format,
     )
     file.job_id = job.id
 
@@ -100,14 +107,3 @@ def _with_retry(context: JobContext, request: SynthesisRequest) -> Audio:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 4.0)
-
-
-def _join(pieces: list[Audio]) -> Audio:
-    rate = pieces[0].sample_rate
-    pause = np.zeros(int(CHUNK_PAUSE_S * rate), dtype=np.float32)
-    parts: list[np.ndarray] = []
-    for index, piece in enumerate(pieces):
-        if index:
-            parts.append(pause)
-        parts.append(piece.samples.astype(np.float32, copy=False))
-    return Audio(samples=np.concatenate(parts), sample_rate=rate)

@@ -48,11 +48,10 @@ class Speech:
 
 @dataclass(frozen=True)
 class Admitted:
-    """A synthesis that passed every rule: what to render, and how to encode it."""
+    """A synthesis that passed every rule: the voice it speaks with and what to render."""
 
     voice: Voice
     request: SynthesisRequest
-    output_format: str
 
 
 def plan_request(

@@ -47,10 +47,6 @@ class SpeechStream:
         finally:
             await self.rest.aclose()
 
-    async def close(self) -> None:
-        """Stop the rendering (the response never started)."""
-        await self.rest.aclose()
-
 
 class SynthesisService:
     """The synthesis rules and steps, over the engine pools (the Synthesis port)."""
@@ -89,7 +85,7 @@ class SynthesisService:
                 key=limits.synthesis_key(user.id),
                 limit=self.settings.syntheses_per_day,
             )
-        return Admitted(voice=voice, request=request, output_format=speech.output_format)
+        return Admitted(voice=voice, request=request)
 
     async def synthesize(self, user: User, speech: Speech) -> tuple[File, Voice]:
         """Render bounded text now and store it as the user's file; also the voice it spoke."""
@@ -99,7 +95,7 @@ class SynthesisService:
         except Unavailable:
             await asyncio.to_thread(self.refund, user.id)
             raise
-        file = await asyncio.to_thread(self.store, user.id, audio, admitted.output_format)
+        file = await asyncio.to_thread(self.store, user.id, audio, speech.output_format)
         return file, admitted.voice
 
     async def stream(self, user: User, speech: Speech) -> SpeechStream:

@@ -61,7 +61,7 @@ def train_clone(context: JobContext, job: Job) -> None:
         fit = fit_conversion(source, targets, score, progress=fitted)
     except ValueError as exc:  # too little voiced speech, too low a sample rate
         raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
-    converted = convert(_join(source), fit.params)
+    converted = convert(Audio.join(source), fit.params)
     latents = None
     if runner.catalogue.xtts_available:
         context.progress(92.0, "Computing XTTS conditioning latents")
@@ -115,7 +115,3 @@ def _reference(
         weights.append(sample.processed_duration or audio.duration)
     mean = np.average(np.stack(vectors), axis=0, weights=weights)
     return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
-
-
-def _join(pieces: list[Audio]) -> Audio:
-    return Audio(np.concatenate([p.samples for p in pieces]), pieces[0].sample_rate)

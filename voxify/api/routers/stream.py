@@ -12,7 +12,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -104,7 +103,7 @@ async def synthesize_stream(
                         "message": f"Synthesized {len(pieces)} chunk(s)",
                     }
                 )
-            audio = _join(pieces)
+            audio = Audio.join(pieces)
             await run_in_threadpool(
                 services.speech.store, user.id, audio, format, file_id=synthesis_id
             )
@@ -156,10 +155,6 @@ async def stream_audio(
         "Cache-Control": "no-cache",
     }
     return StreamingResponse(body(), media_type=media_type, headers=headers)
-
-
-def _join(pieces: list[Audio]) -> Audio:
-    return Audio(np.concatenate([p.samples for p in pieces]), pieces[0].sample_rate)
 
 
 def _data_url(audio: Audio, fmt: str) -> str:
