@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,4 +87,35 @@ class RayVoiceprints:
     def check(self) -> str:
         """Ask the Embedder whether its index answers."""
         result: str = self._handle.check.remote().result(timeout_s=10)
+        return result
+
+
+class RayAsyncVoiceprints:
+    """The AsyncVoiceprints port (voxify.ports) over an Embedder handle: routes await it."""
+
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
+
+    async def embed(self, audio: Audio) -> np.ndarray:
+        result: np.ndarray = await self._handle.embed.remote(audio)
+        return result
+
+    async def store(self, vector_id: str, vector: np.ndarray, metadata: Metadata) -> None:
+        await self._handle.store.remote(vector_id, vector, dict(metadata))
+
+    async def vector(self, vector_id: str) -> np.ndarray | None:
+        result: np.ndarray | None = await self._handle.vector.remote(vector_id)
+        return result
+
+    async def delete(self, vector_ids: Sequence[str]) -> None:
+        await self._handle.delete.remote(list(vector_ids))
+
+    async def nearest(
+        self, vector: np.ndarray, *, n: int, where: dict[str, Any] | None = None
+    ) -> list[Neighbour]:
+        result: list[Neighbour] = await self._handle.nearest.remote(vector, n, where)
+        return result
+
+    async def check(self) -> str:
+        result: str = await asyncio.wait_for(self._handle.check.remote(), timeout=10)
         return result

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from deployments.embedder import RayVoiceprints
+from deployments.embedder import RayAsyncVoiceprints, RayVoiceprints
 from deployments.launcher import RayJobLauncher
 from deployments.synthesizer import RaySynthesis
 from deployments.wiring import Pools, ask_catalogue
@@ -40,6 +40,7 @@ class Ingress:
             settings,
             synthesis=RaySynthesis(synthesizer, xtts),
             voiceprints=RayVoiceprints(embedder),
+            voiceprints_async=RayAsyncVoiceprints(embedder),
             catalogue=catalogue,
             # Jobs run as Ray tasks, which build their own runner (deployments/tasks.py).
             launcher=lambda _runner: RayJobLauncher(settings, pools, catalogue),

@@ -144,11 +144,11 @@ class RaySynthesis:
         )
         return result
 
-    def check(self) -> str:
+    async def check(self) -> str:
         """Ask a replica of each pool whether it is ready."""
         for handle in (self._piper, self._xtts):
             if handle is not None:
-                answer: str = handle.check.remote().result(timeout_s=5)
+                answer: str = await asyncio.wait_for(handle.check.remote(), timeout=5)
                 if answer != "ok":
                     return answer
         return "ok"

@@ -50,7 +50,7 @@ class EngineSynthesis:
         """XTTS latents of a voice, or None where XTTS does not run."""
         return self.engines.conditioning_latents(audios)
 
-    def check(self) -> str:
+    async def check(self) -> str:
         """Always ready once constructed: the engine is loaded."""
         return "ok"
 

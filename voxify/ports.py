@@ -34,8 +34,8 @@ class Synthesis(Protocol):
         """A voice's XTTS conditioning latents, or None where the pool runs no XTTS."""
         ...
 
-    def check(self) -> str:
-        """'ok', or a reason the synthesizer is not ready."""
+    async def check(self) -> str:
+        """'ok', or a reason the synthesizer is not ready (asked without holding a thread)."""
         ...
 
 
@@ -57,6 +57,24 @@ class Voiceprints(Protocol):
     ) -> list[Neighbour]: ...
 
     def check(self) -> str: ...
+
+
+class AsyncVoiceprints(Protocol):
+    """The same Embedder for routes: each call awaits it instead of holding a thread."""
+
+    async def embed(self, audio: Audio) -> np.ndarray: ...
+
+    async def store(self, vector_id: str, vector: np.ndarray, metadata: Metadata) -> None: ...
+
+    async def vector(self, vector_id: str) -> np.ndarray | None: ...
+
+    async def delete(self, vector_ids: Sequence[str]) -> None: ...
+
+    async def nearest(
+        self, vector: np.ndarray, *, n: int, where: dict[str, Any] | None = None
+    ) -> list[Neighbour]: ...
+
+    async def check(self) -> str: ...
 
 
 class JobLauncher(Protocol):

@@ -82,7 +82,7 @@ class CallSynthesis:
     def conditioning_latents(self, audios: Sequence[Audio]) -> bytes | None:
         return None
 
-    def check(self) -> str:
+    async def check(self) -> str:
         return "ok"
 
 

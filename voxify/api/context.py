@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
+from voxify.embeddings.threaded import ThreadedVoiceprints
 from voxify.jobs.handlers import build_runner
 from voxify.jobs.progress import ProgressHub
 from voxify.jobs.runner import JobRunner
-from voxify.ports import JobLauncher, Synthesis, Voiceprints
+from voxify.ports import AsyncVoiceprints, JobLauncher, Synthesis, Voiceprints
 from voxify.storage import BlobStore, blob_store_for
 from voxify.synthesis import SynthesisService
 from voxify.voices.catalogue import VoiceCatalogue
@@ -30,6 +31,8 @@ class Services:
     speech: SynthesisService
     launcher: JobLauncher
     voiceprints: Voiceprints
+    # The same Embedder for routes, awaited (job handlers use the blocking one).
+    voiceprints_async: AsyncVoiceprints
     progress: ProgressHub
 
     def with_synthesis(self, synthesis: Synthesis) -> Services:
@@ -52,12 +55,14 @@ def build_services(
     *,
     synthesis: Synthesis,
     voiceprints: Voiceprints,
+    voiceprints_async: AsyncVoiceprints | None = None,
     catalogue: VoiceCatalogue,
     launcher: Callable[[JobRunner], JobLauncher],
     heartbeat_s: float | None = None,
 ) -> Services:
     """Open the database and blob store the settings name and wire every service over them.
 
+    ``voiceprints_async`` defaults to ``voiceprints`` on worker threads (in-process).
     ``launcher`` receives a job runner wired to the same collaborators; a launcher that runs
     jobs in another process (Ray) builds its runner there instead.
     """
@@ -81,6 +86,7 @@ def build_services(
         catalogue=catalogue,
         launcher=launcher(runner),
         voiceprints=voiceprints,
+        voiceprints_async=voiceprints_async or ThreadedVoiceprints(voiceprints),
         progress=ProgressHub(sessions),
         speech=SynthesisService(
             settings=settings,

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
-from voxify.ports import Voiceprints
+from voxify.ports import AsyncVoiceprints
 from voxify.storage import BlobStore
 
 
-def purge(
+async def purge(
     *,
     blobs: BlobStore,
-    voiceprints: Voiceprints,
+    voiceprints: AsyncVoiceprints,
     blob_keys: Sequence[str],
     vector_ids: Sequence[str],
 ) -> None:
     """Delete blobs and vectors after the rows' deletion has committed (missing ones are fine)."""
     for key in blob_keys:
-        blobs.delete(key)
-    voiceprints.delete(vector_ids)
+        await asyncio.to_thread(blobs.delete, key)
+    await voiceprints.delete(vector_ids)

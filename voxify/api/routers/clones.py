@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -61,13 +62,17 @@ def get_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONRe
 
 
 @router.delete("/{clone_id}")
-def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+async def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Delete a clone, its stored artefacts and its embedding."""
-    with session_scope(services.sessions) as session:
-        keys = clones.delete_clone(session=session, user=user, clone_id=clone_id)
-    purge(
+
+    def delete() -> list[str]:
+        with session_scope(services.sessions) as session:
+            return clones.delete_clone(session=session, user=user, clone_id=clone_id)
+
+    keys = await run_in_threadpool(delete)
+    await purge(
         blobs=services.blobs,
-        voiceprints=services.voiceprints,
+        voiceprints=services.voiceprints_async,
         blob_keys=keys,
         vector_ids=[clone_id],
     )

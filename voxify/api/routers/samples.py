@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
@@ -109,13 +110,17 @@ def get_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSON
 
 
 @router.delete("/{sample_id}")
-def delete_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+async def delete_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Delete a sample: its row, its blobs and its embedding."""
-    with session_scope(services.sessions) as session:
-        keys = samples.delete_sample(session=session, user=user, sample_id=sample_id)
-    purge(
+
+    def delete() -> list[str]:
+        with session_scope(services.sessions) as session:
+            return samples.delete_sample(session=session, user=user, sample_id=sample_id)
+
+    keys = await run_in_threadpool(delete)
+    await purge(
         blobs=services.blobs,
-        voiceprints=services.voiceprints,
+        voiceprints=services.voiceprints_async,
         blob_keys=keys,
         vector_ids=[sample_id],
     )

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
 from voxify.api.envelope import respond
 from voxify.db.session import session_scope
 from voxify.voices.library import Voice
-from voxify.voices.similarity import ensure_preset_vectors, query_vector, similar_voices
+from voxify.voices.similarity import nearest_voices
 
 router = APIRouter(prefix="/api/v1/voice/models", tags=["voices"])
 
 
 @router.get("")
-def list_models(
+async def list_models(
     user: CurrentUser,
     services: ServicesDep,
     page: PageDep,
@@ -30,30 +31,26 @@ def list_models(
     language and type; with ``similar_to``, ordered by speaker similarity to that sample or
     voice."""
     catalogue = services.catalogue
-    with session_scope(services.sessions) as session:
-        if similar_to:
-            ensure_preset_vectors(services.voiceprints, services.synthesis)
-            vector = query_vector(
-                session=session,
-                voiceprints=services.voiceprints,
-                user=user,
-                reference_id=similar_to,
-                catalogue=catalogue,
-            )
-            ranked = similar_voices(
-                session=session,
-                voiceprints=services.voiceprints,
-                user=user,
-                vector=vector,
-                exclude=similar_to,
-                catalogue=catalogue,
-                limit=page.offset + page.limit,
-            )
-            similarity = {voice.voice_model_id: score for voice, score in ranked}
-            voices = [voice for voice, _ in ranked]
-        else:
-            similarity = {}
-            voices = catalogue.available(session=session, user=user)
+    similarity: dict[str, float] = {}
+    if similar_to:
+        ranked = await nearest_voices(
+            sessions=services.sessions,
+            voiceprints=services.voiceprints_async,
+            synthesis=services.synthesis,
+            catalogue=catalogue,
+            user=user,
+            reference_id=similar_to,
+            limit=page.offset + page.limit,
+        )
+        similarity = {voice.voice_model_id: score for voice, score in ranked}
+        voices = [voice for voice, _ in ranked]
+    else:
+
+        def available() -> list[Voice]:
+            with session_scope(services.sessions) as session:
+                return catalogue.available(session=session, user=user)
+
+        voices = await run_in_threadpool(available)
     meta_filters = {
         "available_tags": sorted({t for v in voices for t in v.tags}),
         "available_languages": sorted({lang for v in voices for lang in v.languages}),
