@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,31 @@ REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Run the Serve application from serve_config.yaml via `serve run` (Ray lives there)."""
-    config = serve_config(args, cuda=_local_cuda())
+    """Run the Serve application from serve_config.yaml with Serve's own `serve run`, started
+    by deployments.run (the Ray side lives there)."""
+    local = _local_ray()
+    config = serve_config(args, cuda=_local_cuda() if local else None, cpus=_local_cpus())
     # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
     # process, so nothing would be left to delete a temp file afterwards.
     data_dir = Path(config["applications"][0]["args"]["data_dir"])
     data_dir.mkdir(parents=True, exist_ok=True)
     path = str(data_dir / "serve_config.generated.yaml")
     Path(path).write_text(yaml.safe_dump(config, sort_keys=False))
-    serve_bin = shutil.which("serve", path=str(Path(sys.executable).parent)) or "serve"
     print(f"Voxify on http://{args.host}:{args.port} (data in {data_dir})", flush=True)
-    os.execv(serve_bin, [serve_bin, "run", path])
+    command = [sys.executable, "-m", "deployments.run", path]
+    if args.ray_dashboard:
+        command.append("--dashboard")
+    os.execv(sys.executable, command)
     return 0  # not reached
 
 
-def serve_config(args: argparse.Namespace, *, cuda: bool | None) -> dict[str, Any]:
-    """serve_config.yaml with the command line applied and the XTTS pool fitted to this machine.
+def serve_config(
+    args: argparse.Namespace, *, cuda: bool | None, cpus: int | None = None
+) -> dict[str, Any]:
+    """serve_config.yaml with the command line applied and the pools fitted to this machine.
 
-    ``cuda`` says whether this machine has a CUDA device; None = a remote cluster decides."""
+    ``cuda`` says whether this machine has a CUDA device and ``cpus`` how many cores the local
+    Ray instance will offer; None = a remote cluster decides."""
     config: dict[str, Any] = yaml.safe_load(Path(args.config).read_text())
     config.setdefault("http_options", {})
     config["http_options"]["port"] = args.port
@@ -54,7 +60,46 @@ def serve_config(args: argparse.Namespace, *, cuda: bool | None) -> dict[str, An
             for deployment in app.get("deployments", []):
                 if deployment.get("name") == XTTS_POOL:
                     _xtts_on_cpu(deployment)
+        if cpus is not None:
+            _fit_replicas(app, cpus)
     return config
+
+
+def _fit_replicas(app: dict[str, Any], cpus: int) -> None:
+    """Cap each autoscaled pool at the replicas this machine can place.
+
+    Beyond that, Ray would keep a replica pending forever (Serve asking, the scheduler
+    retrying), and every job task would wait for the CPU it holds. What is left after every
+    pool's minimum and one job task goes, whole replicas at a time, to the pools in order."""
+    deployments = app.get("deployments", [])
+    spare = cpus - float(app["args"].get("job_task_num_cpus", 1.0))
+    for deployment in deployments:
+        spare -= _replica_cpus(deployment) * _min_replicas(deployment)
+    for deployment in deployments:
+        scaling, need = deployment.get("autoscaling_config"), _replica_cpus(deployment)
+        if scaling is None or need <= 0:
+            continue
+        fits = _min_replicas(deployment) + max(0, int(spare // need + 1e-9))
+        if fits < scaling["max_replicas"]:
+            scaling["max_replicas"] = fits
+            scaling["initial_replicas"] = min(scaling.get("initial_replicas", fits), fits)
+            print(
+                f"{cpus} CPUs here: the {deployment['name']} pool scales to at most "
+                f"{fits} replica(s)",
+                flush=True,
+            )
+        spare -= need * (scaling["max_replicas"] - _min_replicas(deployment))
+
+
+def _replica_cpus(deployment: dict[str, Any]) -> float:
+    return float((deployment.get("ray_actor_options") or {}).get("num_cpus", 1.0))
+
+
+def _min_replicas(deployment: dict[str, Any]) -> int:
+    scaling = deployment.get("autoscaling_config")
+    if scaling is not None:
+        return int(scaling.get("min_replicas", 1))
+    return int(deployment.get("num_replicas", 1))
 
 
 def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
@@ -69,10 +114,20 @@ def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
     print("No CUDA device here: the XTTS pool runs one replica on the CPU", flush=True)
 
 
+def _local_ray() -> bool:
+    """Whether `voxify serve` starts its own Ray (not: RAY_ADDRESS names a cluster)."""
+    return os.environ.get("RAY_ADDRESS", "local") in ("", "local")
+
+
+def _local_cpus() -> int | None:
+    """The CPUs a local Ray instance offers (this process's cores); None on a cluster."""
+    return (os.cpu_count() or 1) if _local_ray() else None
+
+
 def _local_cuda() -> bool | None:
     """Whether the local Ray instance `serve run` starts will have a GPU (None: RAY_ADDRESS
     names a cluster, whose resources decide)."""
-    if os.environ.get("RAY_ADDRESS", "local") not in ("", "local"):
+    if not _local_ray():
         return None
     try:
         import torch
@@ -126,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--data-dir", default=None, help="default: $VOXIFY_DATA_DIR or ./data")
     serve.add_argument("--config", default=str(REPO_CONFIG))
+    serve.add_argument(
+        "--ray-dashboard",
+        action="store_true",
+        help="also start Ray's dashboard on :8265 (off by default: its processes take CPU "
+        "from synthesis on a small machine; `serve status` needs it)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

@@ -40,6 +40,9 @@ def hit(
         )
         .values(count=RateCounter.count + 1)
         .returning(RateCounter.count)
+        # No counter object is loaded in the session: skip the ORM's in-Python re-evaluation
+        # of the WHERE clause against it (a measurable share of the ingress's CPU per request).
+        .execution_options(synchronize_session=False)
     )
     counted = session.execute(bump).scalar_one_or_none()
     if counted is not None:
@@ -72,6 +75,7 @@ def refund_daily(*, session: Session, key: str, now: float | None = None) -> Non
             RateCounter.key == key, RateCounter.window_start == window_start, RateCounter.count > 0
         )
         .values(count=RateCounter.count - 1)
+        .execution_options(synchronize_session=False)
     )
 
 

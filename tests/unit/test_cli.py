@@ -64,3 +64,37 @@ def test_only_a_local_ray_is_fitted_to_this_machine(monkeypatch: pytest.MonkeyPa
     for local in ("local", ""):
         monkeypatch.setenv("RAY_ADDRESS", local)
         assert _local_cuda() is torch.cuda.is_available()
+
+
+def pool(config: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(d for d in config["applications"][0]["deployments"] if d["name"] == name)
+
+
+def test_pools_are_capped_at_the_replicas_this_machine_can_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOXIFY_XTTS_MODEL_DIR", raising=False)
+    shipped = pool(serve_config(args(tmp_path), cuda=None, cpus=None), "Synthesizer")
+    assert shipped["autoscaling_config"]["max_replicas"] == 2  # a cluster: as configured
+    # 2 cores: Ingress 0.5 + Synthesizer 1 + Embedder 0.25 + one job task 0.25 leave no room
+    # for a second Synthesizer replica, which Ray would keep pending forever.
+    small = pool(serve_config(args(tmp_path), cuda=False, cpus=2), "Synthesizer")
+    assert small["autoscaling_config"]["max_replicas"] == 1
+    assert small["autoscaling_config"]["initial_replicas"] == 1
+    large = pool(serve_config(args(tmp_path), cuda=False, cpus=8), "Synthesizer")
+    assert large["autoscaling_config"]["max_replicas"] == 2
+
+
+def test_a_fitted_config_never_asks_for_more_cpus_than_there_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOXIFY_XTTS_MODEL_DIR", raising=False)
+    for cpus in (2, 3, 4, 6):
+        app = serve_config(args(tmp_path), cuda=False, cpus=cpus)["applications"][0]
+        needed = float(app["args"]["job_task_num_cpus"])
+        for deployment in app["deployments"]:
+            replicas = (deployment.get("autoscaling_config") or {}).get(
+                "max_replicas", deployment.get("num_replicas", 1)
+            )
+            needed += replicas * deployment["ray_actor_options"]["num_cpus"]
+        assert needed <= cpus, (cpus, needed)
