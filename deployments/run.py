@@ -29,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ray.serve._private.constants import SERVE_NAMESPACE
     from ray.serve.scripts import run
 
-    if os.environ.get("RAY_ADDRESS", "local") in ("", "local"):
+    from voxify.cli import local_ray
+
+    if local_ray():
         # `serve run` reuses an initialized Ray; started here, it comes without the dashboard's
         # head process unless asked for.
         ray.init(namespace=SERVE_NAMESPACE, include_dashboard=args.dashboard)

@@ -18,7 +18,7 @@ REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
 def _serve(args: argparse.Namespace) -> int:
     """Run the Serve application from serve_config.yaml with Serve's own `serve run`, started
     by deployments.run (the Ray side lives there)."""
-    local = _local_ray()
+    local = local_ray()
     config = serve_config(args, cuda=_local_cuda() if local else None, cpus=_local_cpus())
     # Kept beside the data it serves (and overwritten each start): `serve run` replaces this
     # process, so nothing would be left to delete a temp file afterwards.
@@ -114,20 +114,20 @@ def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
     print("No CUDA device here: the XTTS pool runs one replica on the CPU", flush=True)
 
 
-def _local_ray() -> bool:
+def local_ray() -> bool:
     """Whether `voxify serve` starts its own Ray (not: RAY_ADDRESS names a cluster)."""
     return os.environ.get("RAY_ADDRESS", "local") in ("", "local")
 
 
 def _local_cpus() -> int | None:
     """The CPUs a local Ray instance offers (this process's cores); None on a cluster."""
-    return (os.cpu_count() or 1) if _local_ray() else None
+    return (os.cpu_count() or 1) if local_ray() else None
 
 
 def _local_cuda() -> bool | None:
     """Whether the local Ray instance `serve run` starts will have a GPU (None: RAY_ADDRESS
     names a cluster, whose resources decide)."""
-    if not _local_ray():
+    if not local_ray():
         return None
     try:
         import torch

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,7 @@ from voxify.jobs.estimates import estimate_s
 from voxify.jobs.recovery import launch_job
 from voxify.status import JobType
 from voxify.voices import clones, repository
-from voxify.voices.purge import purge
+from voxify.voices.purge import delete_and_purge
 from voxify.voices.schemas import CLONE_STATUSES, CloneCreate, ClonePublic
 
 router = APIRouter(prefix="/api/v1/voice/clones", tags=["voice clones"])
@@ -64,17 +63,12 @@ def get_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONRe
 @router.delete("/{clone_id}")
 async def delete_clone(clone_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Delete a clone, its stored artefacts and its embedding."""
-
-    def delete() -> list[str]:
-        with session_scope(services.sessions) as session:
-            return clones.delete_clone(session=session, user=user, clone_id=clone_id)
-
-    keys = await run_in_threadpool(delete)
-    await purge(
+    await delete_and_purge(
+        sessions=services.sessions,
         blobs=services.blobs,
         voiceprints=services.voiceprints_async,
-        blob_keys=keys,
-        vector_ids=[clone_id],
+        delete=lambda session: clones.delete_clone(session=session, user=user, clone_id=clone_id),
+        vector_id=clone_id,
     )
     return respond(
         {"clone_id": clone_id, "deleted": True}, message="Voice clone deleted successfully"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep
@@ -19,7 +18,7 @@ from voxify.jobs.schemas import LANGUAGE_PATTERN
 from voxify.status import JobType, SampleStatus
 from voxify.voices import repository, samples
 from voxify.voices.clones import create_clone
-from voxify.voices.purge import purge
+from voxify.voices.purge import delete_and_purge
 from voxify.voices.schemas import (
     SAMPLE_STATUSES,
     CloneCreate,
@@ -112,17 +111,14 @@ def get_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSON
 @router.delete("/{sample_id}")
 async def delete_sample(sample_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Delete a sample: its row, its blobs and its embedding."""
-
-    def delete() -> list[str]:
-        with session_scope(services.sessions) as session:
-            return samples.delete_sample(session=session, user=user, sample_id=sample_id)
-
-    keys = await run_in_threadpool(delete)
-    await purge(
+    await delete_and_purge(
+        sessions=services.sessions,
         blobs=services.blobs,
         voiceprints=services.voiceprints_async,
-        blob_keys=keys,
-        vector_ids=[sample_id],
+        delete=lambda session: samples.delete_sample(
+            session=session, user=user, sample_id=sample_id
+        ),
+        vector_id=sample_id,
     )
     return respond(
         {"sample_id": sample_id, "deleted": True}, message="Voice sample deleted successfully"
