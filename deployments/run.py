@@ -11,10 +11,32 @@ import os
 import sys
 from collections.abc import Sequence
 
-# Serve's control loop wakes every 0.1 s by default; on a small machine every wake-up is CPU
-# taken from synthesis. Half a second still notices a dead replica or a scaling decision in
-# well under a second (docs/benchmarks.md). Set before Ray starts: its workers inherit it.
-CONTROL_LOOP_S = "0.5"
+# Serve's process settings, read from the environment when Ray starts (its workers inherit
+# them), measured with loadtests/benchmark.py (docs/benchmarks.md):
+# - the control loop wakes every 0.5 s instead of 0.1 s: every wake-up is CPU taken from
+#   synthesis on a small machine, and half a second still notices a dead replica at once;
+# - Serve's "throughput optimized" mode: user code on each replica's own event loop (no
+#   cross-thread hop per request), handle calls over gRPC, request-path logs buffered, GC
+#   frozen after start-up: less CPU per request (concurrency 8 went from x1.00 to x0.88-0.95
+#   of Piper's server);
+# - but not three of its parts: the handle router stays on its own loop (job tasks and
+#   worker threads call handles without an event loop, which the in-loop router refuses);
+#   no direct ingress, which has every ingress replica listen on a port of its own (30000+)
+#   instead of the proxy's one address; stderr stays on, so that operators running
+#   `voxify serve` see replica errors in the terminal.
+SERVE_ENV = {
+    "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5",
+    "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+    "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
+    "RAY_SERVE_LOG_TO_STDERR": "1",
+}
+
+
+def apply_serve_env() -> None:
+    """Set SERVE_ENV before Ray starts; a value the caller already set wins."""
+    for name, value in SERVE_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dashboard", action="store_true")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("RAY_SERVE_CONTROL_LOOP_INTERVAL_S", CONTROL_LOOP_S)
+    apply_serve_env()
     import ray
     from ray.serve._private.constants import SERVE_NAMESPACE
     from ray.serve.scripts import run

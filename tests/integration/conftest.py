@@ -30,9 +30,11 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
     from ray import serve
 
     from deployments.app import build_app
+    from deployments.run import apply_serve_env
 
     data_dir: Path = tmp_path_factory.mktemp("serve-data")
     # 2 physical cores: logical CPUs let fractional replicas and job tasks all schedule.
+    apply_serve_env()  # before ray.init: the settings `voxify serve` runs with
     ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False)
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
