@@ -10,6 +10,7 @@ import struct
 import time
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 import soundfile as sf
@@ -150,7 +151,8 @@ def test_raw_stream_is_the_speech(client: TestClient, fmt: str) -> None:
     ) as response:
         assert response.status_code == 200
         parts = list(response.iter_bytes())
-    assert response.headers["content-type"] == f"audio/{fmt}"
+    expected = "audio/wav" if fmt == "wav" else "audio/pcm;rate=22050;channels=1"
+    assert response.headers["content-type"] == expected
     assert response.headers["x-sample-rate"] == "22050"
     data = b"".join(parts)
     if fmt == "wav":
@@ -159,6 +161,39 @@ def test_raw_stream_is_the_speech(client: TestClient, fmt: str) -> None:
         rate, samples = 22050, np.frombuffer(data, dtype="<i2").astype(np.float32) / 32767
     assert rate == 22050 and 12 < len(samples) / rate < 30  # ~50 words of speech
     assert np.sqrt(np.mean(samples**2)) > 0.02
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rate", "media_type"),
+    [
+        ("mp3", 22050, "audio/mpeg"),
+        ("opus", 24000, "audio/ogg; codecs=opus"),
+        ("ulaw", 8000, "audio/basic"),
+    ],
+)
+def test_raw_stream_in_compressed_formats(
+    client: TestClient, fmt: str, rate: int, media_type: str
+) -> None:
+    headers = register_and_login(client, f"raw-{fmt}@example.com")
+    with client.stream(
+        "POST", "/api/v1/tts/stream", headers=headers, json={"text": TEXT, "format": fmt}
+    ) as response:
+        assert response.status_code == 200
+        parts = [part for part in response.iter_bytes() if part]
+    assert response.headers["content-type"] == media_type
+    assert response.headers["x-sample-rate"] == str(rate)
+    assert len(parts) > 2  # sent as it rendered, not as one body at the end
+    data = b"".join(parts)
+    if fmt == "ulaw":
+        samples, _ = sf.read(
+            io.BytesIO(data), samplerate=8000, channels=1, format="RAW", subtype="ULAW"
+        )
+        seconds = len(samples) / 8000
+    else:
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.audio[0]
+            seconds = sum(frame.samples for frame in container.decode(stream)) / stream.rate
+    assert 12 < seconds < 30
 
 
 def test_raw_stream_applies_the_options(client: TestClient) -> None:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from voxify import __version__
 from voxify.api.context import Services
+from voxify.api.deps import scoped
 from voxify.api.errors import install_error_handlers
 from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
-from voxify.api.routers import auth, clones, files, health, jobs, samples, stream, tts, voices
+from voxify.api.routers import (
+    api_keys,
+    auth,
+    clones,
+    files,
+    health,
+    jobs,
+    openai,
+    samples,
+    stream,
+    tts,
+    voices,
+)
+from voxify.auth.keys import Scope
 
 JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers beside a maximal file
@@ -25,16 +39,21 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    speech = [Depends(scoped(Scope.SYNTHESIZE))]
+    voice_work = [Depends(scoped(Scope.VOICES))]
+    either = [Depends(scoped(Scope.SYNTHESIZE, Scope.VOICES))]
     app.include_router(health.router)
     app.include_router(auth.router)
-    app.include_router(jobs.router, prefix="/api/v1/job")
-    app.include_router(jobs.router, prefix="/api/v1/jobs")
-    app.include_router(tts.router)
-    app.include_router(stream.router)
-    app.include_router(files.router)
-    app.include_router(voices.router)
-    app.include_router(samples.router)
-    app.include_router(clones.router)
+    app.include_router(api_keys.router)
+    app.include_router(jobs.router, prefix="/api/v1/job", dependencies=either)
+    app.include_router(jobs.router, prefix="/api/v1/jobs", dependencies=either)
+    app.include_router(tts.router, dependencies=speech)
+    app.include_router(stream.router, dependencies=speech)
+    app.include_router(files.router, dependencies=speech)
+    app.include_router(voices.router, dependencies=either)
+    app.include_router(samples.router, dependencies=voice_work)
+    app.include_router(clones.router, dependencies=voice_work)
+    app.include_router(openai.router, dependencies=speech)
     ApiMetrics().install(app)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -9,6 +10,8 @@ from fastapi import Depends, Query, Request
 from voxify import limits
 from voxify.api.context import Services
 from voxify.api.envelope import MAX_PAGE_SIZE, Page
+from voxify.auth import keys
+from voxify.auth.keys import Scope
 from voxify.auth.service import authenticate
 from voxify.db.models import User
 from voxify.db.session import session_scope
@@ -29,30 +32,70 @@ def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthError("Missing bearer token: send 'Authorization: Bearer <access_token>'")
+        raise AuthError(
+            "Missing credentials: send 'Authorization: Bearer <access token or API key>' "
+            "or 'X-API-Key: <API key>'"
+        )
     return token.strip()
 
 
+def credential(request: Request) -> str:
+    """An ``X-API-Key`` header, else the Bearer token (a JWT or an API key)."""
+    key = request.headers.get("x-api-key", "").strip()
+    return key or bearer_token(request)
+
+
 def current_user(request: Request, services: ServicesDep) -> User:
-    """The authenticated user; also counts the request against the per-minute limit."""
-    token = bearer_token(request)
+    """The authenticated user (by access token or API key); also counts the request against
+    the owner's per-minute limit. ``request.state.scopes`` holds a key's scopes (None for a
+    signed-in session, which may do all its role allows)."""
+    token = credential(request)
+    scopes: frozenset[Scope] | None = None
     with session_scope(services.sessions) as session:
-        user = authenticate(session=session, settings=services.settings, access_token=token)
+        if keys.looks_like_key(token):
+            user, scopes = keys.authenticate_key(session=session, key=token)
+        else:
+            user = authenticate(session=session, settings=services.settings, access_token=token)
         limits.hit(
             session=session,
             key=f"req:{user.id}",
             limit=services.settings.requests_per_minute,
             window_s=60,
         )
+    request.state.scopes = scopes
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def admin_user(user: CurrentUser) -> User:
-    """The current user, who must be an administrator."""
-    if user.role != "admin":
+def session_user(request: Request, user: CurrentUser) -> User:
+    """The current user, signed in with a password session (not an API key)."""
+    if request.state.scopes is not None:
+        raise Forbidden("This needs a signed-in session; API keys cannot do it")
+    return user
+
+
+SessionUser = Annotated[User, Depends(session_user)]
+
+
+def scoped(*allowed: Scope) -> Callable[..., User]:
+    """A dependency: the current user, whose key (if any) holds one of ``allowed``."""
+
+    def check(request: Request, user: CurrentUser) -> User:
+        scopes: frozenset[Scope] | None = request.state.scopes
+        if scopes is not None and scopes.isdisjoint(allowed):
+            needed = " or ".join(f"'{scope}'" for scope in allowed)
+            raise Forbidden(f"This API key lacks the {needed} scope")
+        return user
+
+    return check
+
+
+def admin_user(request: Request, user: CurrentUser) -> User:
+    """The current user, who must be an administrator (and, with a key, hold its admin scope)."""
+    scopes: frozenset[Scope] | None = request.state.scopes
+    if user.role != "admin" or (scopes is not None and Scope.ADMIN not in scopes):
         raise Forbidden("Administrator role required")
     return user
 

@@ -30,19 +30,46 @@ _HTTP_CODES = {
 }
 
 
+# The OpenAI-compatible door answers errors in OpenAI's shape, so its SDK raises its types.
+OPENAI_PREFIX = "/v1/"
+_OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
 def error_response(
     status_code: int,
     code: str,
     message: str,
     details: Any = None,
     headers: Mapping[str, str] | None = None,
+    *,
+    request: Request | None = None,
 ) -> JSONResponse:
-    """An error answer in the envelope."""
-    body = envelope(message=message, error={"code": code, "message": message, "details": details})
+    """An error answer in the envelope (in OpenAI's shape under /v1/)."""
+    if request is not None and request.url.path.startswith(OPENAI_PREFIX):
+        body = openai_error(status_code, code, message, details)
+    else:
+        error = {"code": code, "message": message, "details": details}
+        body = envelope(message=message, error=error)
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
-async def _voxify_error(_: Request, exc: Exception) -> JSONResponse:
+def openai_error(status_code: int, code: str, message: str, details: Any) -> dict[str, Any]:
+    """``{"error": {message, type, param, code}}`` as OpenAI's API writes it."""
+    if status_code >= 500:
+        kind = "server_error"
+    elif code == "QUOTA_EXCEEDED":
+        kind = "insufficient_quota"
+    else:
+        kind = _OPENAI_TYPES.get(status_code, "invalid_request_error")
+    param = None
+    if isinstance(details, dict):
+        param = details.get("param")
+    elif isinstance(details, list) and details and isinstance(details[0], dict):
+        param = details[0].get("field") or None
+    return {"error": {"message": message, "type": kind, "param": param, "code": code.lower()}}
+
+
+async def _voxify_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VoxifyError)
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited | Unavailable):
@@ -51,10 +78,12 @@ async def _voxify_error(_: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if exc.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+    return error_response(
+        exc.status_code, exc.code, exc.message, exc.details, headers, request=request
+    )
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     # A RequestValidationError from FastAPI's parsing, or a pydantic ValidationError from a
     # schema a route builds itself (form fields): both are the caller's bad input.
     assert isinstance(exc, RequestValidationError | ValidationError)
@@ -67,18 +96,23 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5])
-    return error_response(422, "VALIDATION_ERROR", f"Invalid request: {summary}", details)
+    message = f"Invalid request: {summary}"
+    if request.url.path.startswith(OPENAI_PREFIX):  # OpenAI answers bad parameters with 400
+        return error_response(400, "VALIDATION_ERROR", message, details, request=request)
+    return error_response(422, "VALIDATION_ERROR", message, details)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
-    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    return error_response(
+        exc.status_code, code, str(exc.detail), headers=exc.headers, request=request
+    )
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "INTERNAL_ERROR", "Internal server error")
+    return error_response(500, "INTERNAL_ERROR", "Internal server error", request=request)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-"""Audio to bytes: whole files via libsndfile, and raw PCM plus a header for streaming WAV."""
+"""Audio to bytes: whole files (libsndfile, PyAV for AAC and Opus, G.711 and raw PCM) and the
+rules of which sample rates each format can carry."""
 
 from __future__ import annotations
 
@@ -10,33 +11,48 @@ import soundfile as sf
 
 from voxify.speech import Audio
 
+# Every output format and its media type (raw PCM's names its rate: see content_type).
 FORMATS: dict[str, str] = {
     "wav": "audio/wav",
     "flac": "audio/flac",
-    "ogg": "audio/ogg",
+    "ogg": "audio/ogg",  # Vorbis
     "mp3": "audio/mpeg",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",  # ADTS frames
+    "pcm": "audio/pcm",  # signed 16-bit little-endian mono, no header
+    "ulaw": "audio/basic",  # G.711 mu-law, 8 kHz, no header (telephony)
+    "alaw": "audio/x-alaw-basic",  # G.711 A-law, 8 kHz, no header
 }
 
-# (libsndfile major format, subtype) per output format.
+# (libsndfile major format, subtype) for the formats it writes whole.
 _SOUNDFILE: dict[str, tuple[str, str]] = {
-    "wav": ("WAV", "PCM_16"),
     "flac": ("FLAC", "PCM_16"),
     "ogg": ("OGG", "VORBIS"),
     "mp3": ("MP3", "MPEG_LAYER_III"),
+    "ulaw": ("RAW", "ULAW"),
+    "alaw": ("RAW", "ALAW"),
 }
-# MPEG-1/2/2.5 layer III define exactly these rates; libsndfile rejects any other.
+# Formats that carry only some rates. MPEG layer III and AAC define these; Opus encodes at
+# these (and decodes at 48 kHz); G.711 is 8 kHz by definition.
 MP3_SAMPLE_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
+RATE_SETS: dict[str, frozenset[int]] = {
+    "mp3": MP3_SAMPLE_RATES,
+    "aac": frozenset({7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}),
+    "opus": frozenset({8000, 12000, 16000, 24000, 48000}),
+    "ulaw": frozenset({8000}),
+    "alaw": frozenset({8000}),
+}
 # FLAC's STREAMINFO caps the rate; libvorbis crashes the whole process (SIGSEGV, not an
 # error) a little above 200 kHz, so Vorbis is held to the largest common studio rate.
-_MAX_RATE = {"wav": 2**31 - 1, "flac": 655350, "ogg": 192000, "mp3": 48000}
-# libsndfile writes zero bytes for an empty FLAC or MP3 stream, which nothing can decode.
-_NEEDS_SAMPLES = frozenset({"flac", "mp3"})
+_MAX_RATE = {"flac": 655350, "ogg": 192000}
+# Encoders that write nothing decodable for an empty stream.
+_NEEDS_SAMPLES = frozenset({"flac", "mp3", "aac", "opus"})
 _UNKNOWN_SIZE = 0xFFFFFFFF
 
 
 def encode(audio: Audio, fmt: str) -> bytes:
-    """Encode mono audio as a complete wav, flac, ogg (Vorbis) or mp3 file."""
-    if fmt not in _SOUNDFILE:
+    """Encode mono audio as a complete file (or raw stream) in ``fmt``."""
+    if fmt not in FORMATS:
         raise ValueError(f"unsupported format {fmt!r}; choose one of {', '.join(FORMATS)}")
     check_sample_rate(audio.sample_rate, fmt)
     if fmt in _NEEDS_SAMPLES and len(audio.samples) == 0:
@@ -44,21 +60,51 @@ def encode(audio: Audio, fmt: str) -> bytes:
     if fmt == "wav":  # a header and the samples: no need for libsndfile's general writer
         data = pcm16(audio)
         return wav_header(audio.sample_rate, data_bytes=len(data)) + data
-    major, subtype = _SOUNDFILE[fmt]
-    buffer = io.BytesIO()
-    samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
-    sf.write(buffer, samples, audio.sample_rate, format=major, subtype=subtype)
-    return buffer.getvalue()
+    if fmt == "pcm":
+        return pcm16(audio)
+    if fmt in _SOUNDFILE:
+        major, subtype = _SOUNDFILE[fmt]
+        buffer = io.BytesIO()
+        samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
+        sf.write(buffer, samples, audio.sample_rate, format=major, subtype=subtype)
+        return buffer.getvalue()
+    from voxify.audio.stream_encode import stream_encoder  # PyAV: loaded only when used
+
+    encoder = stream_encoder(fmt, audio.sample_rate)
+    return encoder.feed(audio.samples) + encoder.close()
 
 
 def check_sample_rate(sample_rate: int, fmt: str) -> None:
     """Raise ValueError if ``fmt`` cannot carry audio at ``sample_rate``."""
-    if fmt == "mp3" and sample_rate not in MP3_SAMPLE_RATES:
-        rates = ", ".join(str(rate) for rate in sorted(MP3_SAMPLE_RATES))
-        raise ValueError(f"mp3 cannot carry {sample_rate} Hz; supported rates are {rates}")
-    limit = _MAX_RATE.get(fmt)
-    if limit is not None and not 1 <= sample_rate <= limit:
+    allowed = RATE_SETS.get(fmt)
+    if allowed is not None and sample_rate not in allowed:
+        rates = ", ".join(str(rate) for rate in sorted(allowed))
+        raise ValueError(f"{fmt} cannot carry {sample_rate} Hz; supported rates are {rates}")
+    limit = _MAX_RATE.get(fmt, 2**31 - 1)
+    if not 1 <= sample_rate <= limit:
         raise ValueError(f"{fmt} cannot carry {sample_rate} Hz; the range is 1 to {limit} Hz")
+
+
+def output_rate(fmt: str, requested: int | None, native: int) -> int:
+    """The rate ``fmt`` is delivered at: the one asked for (ValueError if ``fmt`` cannot carry
+    it), else the voice's own when ``fmt`` can carry it, else the format's nearest rate above
+    it (its highest when none is above)."""
+    if requested is not None:
+        check_sample_rate(requested, fmt)
+        return requested
+    allowed = RATE_SETS.get(fmt)
+    if allowed is None or native in allowed:
+        check_sample_rate(native, fmt)
+        return native
+    above = [rate for rate in sorted(allowed) if rate >= native]
+    return above[0] if above else max(allowed)
+
+
+def content_type(fmt: str, sample_rate: int) -> str:
+    """The media type of ``fmt``; headerless PCM names its rate, as nothing else carries it."""
+    if fmt == "pcm":
+        return f"audio/pcm;rate={sample_rate};channels=1"
+    return FORMATS[fmt]
 
 
 def wav_header(

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from voxify.auth.keys import Scope
+
 
 class UserRegister(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,3 +63,35 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"
     expires_in: int
     user: UserPublic
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[Scope] = Field(
+        default_factory=lambda: [Scope.SYNTHESIZE, Scope.VOICES], min_length=1
+    )
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        value = value.strip()
+        if not value or not value.isprintable():
+            raise ValueError("must be non-empty printable text")
+        return value
+
+
+class ApiKeyPublic(BaseModel):
+    key_id: str
+    name: str
+    prefix: str  # shown so a person can tell keys apart: "vx_<prefix>_…"
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str  # the secret, returned once

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from voxify.audio.encode import FORMATS, encode
+from voxify.audio.encode import content_type, encode
 from voxify.db.models import File
 from voxify.errors import NotFound
 from voxify.files import repository
@@ -37,13 +37,14 @@ def write_audio(
     data = encode(audio, fmt)
     file_id = file_id or new_id("file")
     key = f"outputs/{owner_id}/{file_id}.{fmt}"
-    blobs.put(key, data, FORMATS[fmt])
+    media_type = content_type(fmt, audio.sample_rate)
+    blobs.put(key, data, media_type)
     return File(
         id=file_id,
         owner_id=owner_id,
         blob_key=key,
         filename=f"{file_id}.{fmt}",
-        content_type=FORMATS[fmt],
+        content_type=media_type,
         size=len(data),
         duration=round(audio.duration, 3),
         sample_rate=audio.sample_rate,

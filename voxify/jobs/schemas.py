@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from voxify.db.models import Job
 from voxify.status import JobStatus
 
-OutputFormat = Literal["wav", "flac", "ogg", "mp3"]
+# Kept equal to voxify.audio.encode.FORMATS (a test checks it): the schema lists them.
+OutputFormat = Literal["wav", "flac", "ogg", "mp3", "opus", "aac", "pcm", "ulaw", "alaw"]
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
@@ -20,7 +21,13 @@ class SynthesisOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     output_format: OutputFormat = "wav"
-    sample_rate: int = Field(22050, ge=8000, le=48000)
+    sample_rate: int | None = Field(
+        None,
+        ge=8000,
+        le=48000,
+        description="Default: the voice's own rate, or the nearest the format carries "
+        "(opus 24 or 48 kHz, ulaw/alaw 8 kHz)",
+    )
     speed: float = Field(1.0, ge=0.5, le=2.0)
     pitch: float = Field(1.0, ge=0.5, le=2.0)
     volume: float = Field(1.0, ge=0.0, le=2.0)

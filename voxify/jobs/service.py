@@ -50,6 +50,8 @@ def create_synthesis_job(
     )
     admitted = speech.admit(session=session, user=user, door=Door.JOB, speech=job_speech(job))
     job.voice_model_id = admitted.voice.voice_model_id
+    # The rate planned when none was asked for.
+    job.sample_rate = admitted.request.sample_rate or admitted.voice.sample_rate
     job.title = _title(admitted.request.text)
     for name, value in _text_fields(admitted.request.text).items():
         setattr(job, name, value)
@@ -79,8 +81,11 @@ def update_job(
     changes = data.model_dump(exclude_unset=True, exclude_none=True, include=set(EDITABLE))
     if data.text_content is not None:
         changes["text_content"] = data.text_content
+    if "output_format" in changes and "sample_rate" not in changes:
+        changes["sample_rate"] = None  # planned again: the rate the new format carries
     merged = job_speech(job, **changes)
     admitted = speech.admit(session=session, user=user, speech=merged, door=Door.JOB, charge=False)
+    changes["sample_rate"] = admitted.request.sample_rate
     if data.text_content is not None:
         changes.update(_text_fields(admitted.request.text))
         changes["title"] = _title(changes["text_content"])

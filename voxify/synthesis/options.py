@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from voxify.audio.encode import check_sample_rate
+from voxify.audio.encode import FORMATS, output_rate
 from voxify.config import Settings
 from voxify.errors import IncompatibleOptions
 from voxify.speech import SynthesisRequest
 from voxify.voices.library import Voice
-
-# Encodings a door may send: whole files, and raw 16-bit PCM for the chunked stream.
-WIRE_FORMATS = ("wav", "flac", "ogg", "mp3", "pcm")
 
 
 class Door(StrEnum):
@@ -37,9 +34,9 @@ class Speech:
 
     text: str
     voice_id: str | None = None
-    language: str = "en-US"
+    language: str | None = "en-US"  # None: the voice's own language
     output_format: str = "wav"
-    sample_rate: int | None = None  # None: the voice's native rate
+    sample_rate: int | None = None  # None: the voice's own, or the nearest the format carries
     speed: float = 1.0
     pitch: float = 1.0
     volume: float = 1.0
@@ -59,24 +56,26 @@ def plan_request(
 ) -> SynthesisRequest:
     """The engine request for ``text`` in ``voice``; IncompatibleOptions when the output
     format cannot carry the sample rate the voice would be rendered at."""
-    rate = speech.sample_rate or voice.sample_rate
     fmt = speech.output_format
-    if fmt not in WIRE_FORMATS:
+    if fmt not in FORMATS:
         raise IncompatibleOptions(
-            f"Unknown output format '{fmt}'", details={"supported_formats": list(WIRE_FORMATS)}
+            f"Unknown output format '{fmt}'", details={"supported_formats": list(FORMATS)}
         )
-    if fmt != "pcm":
-        try:
-            check_sample_rate(rate, fmt)
-        except ValueError as exc:
-            raise IncompatibleOptions(
-                f"{exc} (voice '{voice.voice_model_id}', engine {voice.engine})",
-                details={"output_format": fmt, "sample_rate": rate, "engine": voice.engine},
-            ) from exc
+    try:
+        rate = output_rate(fmt, speech.sample_rate, voice.sample_rate)
+    except ValueError as exc:
+        raise IncompatibleOptions(
+            f"{exc} (voice '{voice.voice_model_id}', engine {voice.engine})",
+            details={
+                "output_format": fmt,
+                "sample_rate": speech.sample_rate,
+                "engine": voice.engine,
+            },
+        ) from exc
     return SynthesisRequest(
         text=text,
         voice_id=voice.voice_model_id,
-        language=speech.language,
+        language=speech.language or voice.language,
         engine=voice.engine,
         conversion=voice.conversion,
         latents_key=voice.latents_key,

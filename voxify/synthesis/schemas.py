@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxify.jobs.schemas import LANGUAGE_PATTERN, SynthesisOptions
+from voxify.jobs.schemas import LANGUAGE_PATTERN, OutputFormat, SynthesisOptions
 from voxify.synthesis.options import Speech
 
 
@@ -38,8 +36,9 @@ class TTSRequest(BaseModel):
 class StreamRequest(TTSRequest):
     """POST /tts/stream: what /tts/synthesize takes, plus the raw stream's encoding."""
 
-    format: Literal["wav", "pcm"] = Field(
+    format: OutputFormat = Field(
         "wav",
-        description="wav: 16-bit PCM WAV of unknown "
-        "length; pcm: raw 16-bit little-endian mono samples",
+        description="wav: 16-bit PCM WAV of unknown length; pcm: raw 16-bit little-endian "
+        "mono samples; mp3, opus (Ogg), aac (ADTS), flac, ogg (Vorbis), ulaw and alaw "
+        "(G.711, 8 kHz) as their encoders produce them",
     )

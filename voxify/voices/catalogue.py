@@ -112,13 +112,13 @@ class VoiceCatalogue:
             return None
 
     def resolve(
-        self, *, session: Session, user: User, voice_id: str | None, language: str
+        self, *, session: Session, user: User, voice_id: str | None, language: str | None
     ) -> Voice:
         """The voice a request names, else the user's selected voice, else the default preset;
-        it must speak ``language``."""
+        it must speak ``language`` (None: whatever it speaks)."""
         chosen = voice_id or user.selected_voice_id or DEFAULT_VOICE.voice_model_id
         voice = self.find(session=session, owner_id=user.id, voice_id=chosen)
-        if not voice.supports_language(language):
+        if language is not None and not voice.supports_language(language):
             hint = (
                 ""
                 if self.xtts_available or voice.type != "custom"

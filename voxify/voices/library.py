@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from voxify.audio.encode import FORMATS
 from voxify.engines.languages import XTTS_LANGUAGES
 
 PIPER_LANGUAGES = ("en-US",)
 SPEED_RANGE = (0.5, 2.0)
 PITCH_RANGE = (0.5, 2.0)
-SUPPORTED_FORMATS = ("wav", "flac", "ogg", "mp3")
+SUPPORTED_FORMATS = tuple(FORMATS)
 PRESETS_CREATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 # Harvard sentences: short and phonetically balanced, about 12 s of speech. A voice's speaker
 # embedding and a clone's calibration are both taken over them.

@@ -6,13 +6,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from voxify.api.context import Services
-from voxify.api.deps import CurrentUser, PageDep, ServicesDep
+from voxify.api.deps import CurrentUser, PageDep, ServicesDep, scoped
 from voxify.api.envelope import respond
+from voxify.auth.keys import Scope
 from voxify.db.models import User
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
@@ -73,7 +74,7 @@ def list_jobs(
     return respond(data, meta={"pagination": page.pagination(total)})
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[Depends(scoped(Scope.SYNTHESIZE))])
 def create_job(data: JobCreate, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Create a synthesis job; it runs in the background."""
     with session_scope(services.sessions) as session:

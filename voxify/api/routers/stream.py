@@ -10,18 +10,19 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from voxify.api.deps import CurrentUser, ServicesDep
-from voxify.audio.encode import FORMATS, encode, pcm16, wav_header
+from voxify.audio.encode import content_type, encode
+from voxify.audio.stream_encode import stream_encoder
 from voxify.errors import SynthesisFailed
 from voxify.files.service import download_path
 from voxify.ids import new_id
-from voxify.jobs.schemas import LANGUAGE_PATTERN
+from voxify.jobs.schemas import LANGUAGE_PATTERN, OutputFormat
 from voxify.speech import Audio
 from voxify.synthesis import Speech
 from voxify.synthesis.schemas import StreamRequest
@@ -40,7 +41,7 @@ async def synthesize_stream(
     text: str = Query(min_length=1, max_length=200_000),
     voice_id: str | None = Query(None, min_length=1, max_length=64),
     language: str = Query("en-US", pattern=LANGUAGE_PATTERN, max_length=16),
-    format: Literal["wav", "mp3", "flac", "ogg"] = Query("wav"),
+    format: Annotated[OutputFormat, Query()] = "wav",
     speed: float = Query(1.0, ge=0.5, le=2.0),
     pitch: float = Query(1.0, ge=0.5, le=2.0),
     volume: float = Query(1.0, ge=0.0, le=2.0),
@@ -136,29 +137,30 @@ async def synthesize_stream(
 async def stream_audio(
     data: StreamRequest, user: CurrentUser, services: ServicesDep
 ) -> StreamingResponse:
-    """Speech as one chunked HTTP response (``audio/wav`` or ``audio/pcm``), sent as rendered."""
+    """Speech as one chunked HTTP response in ``format``, each piece sent as it is rendered."""
     stream = await services.speech.stream(user, data.speech(output_format=data.format))
     rate = stream.first.audio.sample_rate
+    encoder = stream_encoder(data.format, rate)
 
     async def body() -> AsyncIterator[bytes]:
-        if data.format == "wav":
-            yield wav_header(rate)
         async for chunk in stream.chunks():
-            yield pcm16(chunk.audio)
+            encoded = await run_in_threadpool(encoder.feed, chunk.audio.samples)
+            if encoded:
+                yield encoded
+        yield await run_in_threadpool(encoder.close)
 
-    media_type = "audio/wav" if data.format == "wav" else "audio/pcm"
     headers = {
         "X-Sample-Rate": str(rate),
         "X-Channels": "1",
-        "X-Sample-Format": "s16le",
         "X-Voice-Id": stream.admitted.request.voice_id,
         "Cache-Control": "no-cache",
     }
-    return StreamingResponse(body(), media_type=media_type, headers=headers)
+    return StreamingResponse(body(), media_type=content_type(data.format, rate), headers=headers)
 
 
 def _data_url(audio: Audio, fmt: str) -> str:
-    return f"data:{FORMATS[fmt]};base64,{base64.b64encode(encode(audio, fmt)).decode('ascii')}"
+    media_type = content_type(fmt, audio.sample_rate).replace(" ", "")
+    return f"data:{media_type};base64,{base64.b64encode(encode(audio, fmt)).decode('ascii')}"
 
 
 def _sse(event: dict[str, Any]) -> str:
