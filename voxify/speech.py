@@ -14,11 +14,25 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class WordTiming:
+    """A word of the text and when it sounds in the audio, in seconds."""
+
+    word: str
+    start: float
+    end: float
+
+    def shifted(self, seconds: float) -> WordTiming:
+        return WordTiming(self.word, self.start + seconds, self.end + seconds)
+
+
+@dataclass(frozen=True)
 class Audio:
-    """Mono speech: float32 samples in [-1, 1] at ``sample_rate`` Hz."""
+    """Mono speech: float32 samples in [-1, 1] at ``sample_rate`` Hz; ``words``: when each
+    word sounds, where the engine reported it (None: not asked for, or not available)."""
 
     samples: np.ndarray
     sample_rate: int
+    words: tuple[WordTiming, ...] | None = None
 
     @property
     def duration(self) -> float:
@@ -31,11 +45,17 @@ class Audio:
         rate = pieces[0].sample_rate
         pause = np.zeros(int(pause_s * rate), dtype=np.float32)
         parts: list[np.ndarray] = []
+        words: list[WordTiming] | None = [] if all(p.words is not None for p in pieces) else None
+        offset = 0
         for index, piece in enumerate(pieces):
             if index and len(pause):
                 parts.append(pause)
+                offset += len(pause)
             parts.append(np.asarray(piece.samples, dtype=np.float32))
-        return cls(np.concatenate(parts), rate)
+            if words is not None:
+                words += [word.shifted(offset / rate) for word in piece.words or ()]
+            offset += len(piece.samples)
+        return cls(np.concatenate(parts), rate, None if words is None else tuple(words))
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class SynthesisRequest:
     engine: str = "piper"  # "piper" (CPU, with ``conversion`` for a CPU clone) or "xtts"
     speaker: str | None = None  # an XTTS studio speaker of speakers_xtts.pth
     seed: int | None = None  # XTTS sampling seed: the same seed gives the same audio
+    timestamps: bool = False  # report when each word sounds (engines that can)
 
 
 @dataclass(frozen=True)

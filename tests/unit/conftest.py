@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import onnxruntime as ort
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from voxify.api.app import create_app
 from voxify.api.context import Services
 from voxify.config import Settings
 from voxify.db.migrate import upgrade
+from voxify.db.models import User, VoiceClone
+from voxify.db.session import session_scope
 from voxify.embeddings.encoder import SpeakerEncoder
+from voxify.engines.conversion import ConversionParams
+from voxify.engines.conversion_fit import BANDS, pack_symmetric
 from voxify.engines.piper import PiperEngine
+from voxify.ids import new_id
 from voxify.inprocess import ThreadLauncher, build_inprocess
+from voxify.status import CloneStatus
 
 PASSWORD = "SecurePass123!"
 # VITS draws noise inside its ONNX graph (RandomNormalLike, no seed attribute), and onnxruntime
@@ -145,3 +154,32 @@ def wait_for_job(
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def add_ready_clone(client: TestClient, email: str) -> str:
+    """A ready CPU clone row of ``email``'s user with neutral conversion parameters."""
+    params = ConversionParams(
+        warp=1.0,
+        f0_source=(math.log(110.0), 0.15),
+        f0_target=(math.log(180.0), 0.15),
+        centre=(0.0,) * BANDS,
+        voiced_map=tuple(pack_symmetric(np.eye(BANDS))),
+        voiced_shift=(0.0,) * BANDS,
+        unvoiced_shift=(0.0,) * BANDS,
+    )
+    services = client.app.state.services  # type: ignore[attr-defined]
+
+    clone_id = new_id("vc")
+    with session_scope(services.sessions) as session:
+        user = session.scalar(select(User).where(User.email == email))
+        assert user is not None
+        session.add(
+            VoiceClone(
+                id=clone_id,
+                user_id=user.id,
+                name="Mine",
+                status=CloneStatus.READY,
+                conversion=params.to_dict(),
+            )
+        )
+    return clone_id

@@ -15,13 +15,7 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import register_and_login
-from voxify.db.models import VoiceClone
-from voxify.db.session import session_scope
-from voxify.engines.conversion import ConversionParams
-from voxify.engines.conversion_fit import BANDS, pack_symmetric
-from voxify.ids import new_id
-from voxify.status import CloneStatus
+from tests.unit.conftest import add_ready_clone, register_and_login
 
 TEXT = "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background."
 
@@ -162,42 +156,10 @@ def test_models_and_voices(sdk_client: Any) -> None:
     assert {"alloy", "nova", "onyx"} <= set(ids) and "default_voice_001" in ids
 
 
-def _ready_clone(client: TestClient, email: str) -> str:
-    """A ready CPU clone row of ``email``'s user with neutral conversion parameters."""
-    params = ConversionParams(
-        warp=1.0,
-        f0_source=(math.log(110.0), 0.15),
-        f0_target=(math.log(180.0), 0.15),
-        centre=(0.0,) * BANDS,
-        voiced_map=tuple(pack_symmetric(np.eye(BANDS))),
-        voiced_shift=(0.0,) * BANDS,
-        unvoiced_shift=(0.0,) * BANDS,
-    )
-    services = client.app.state.services  # type: ignore[attr-defined]
-    from sqlalchemy import select
-
-    from voxify.db.models import User
-
-    clone_id = new_id("vc")
-    with session_scope(services.sessions) as session:
-        user = session.scalar(select(User).where(User.email == email))
-        assert user is not None
-        session.add(
-            VoiceClone(
-                id=clone_id,
-                user_id=user.id,
-                name="Mine",
-                status=CloneStatus.READY,
-                conversion=params.to_dict(),
-            )
-        )
-    return clone_id
-
-
 def test_own_clone_by_id_and_others_refused(client: TestClient) -> None:
     owner_key = _key(client, "owner@example.com")
     other_key = _key(client, "other@example.com")
-    clone_id = _ready_clone(client, "owner@example.com")
+    clone_id = add_ready_clone(client, "owner@example.com")
     response = _sdk(client, owner_key).audio.speech.create(
         model="tts-1", voice={"id": clone_id}, input=TEXT, response_format="flac"
     )

@@ -15,8 +15,9 @@ class Engine(Protocol):
     sample_rate: int
     languages: tuple[str, ...]
 
-    def synthesize(self, text: str, *, speed: float = 1.0) -> Audio:
-        """Speak the whole text as one clip."""
+    def synthesize(self, text: str, *, speed: float = 1.0, timestamps: bool = False) -> Audio:
+        """Speak the whole text as one clip (with ``timestamps``, its words' timings where the
+        engine knows them)."""
         ...
 
     def synthesize_batch(self, texts: Sequence[str], *, speeds: Sequence[float]) -> list[Audio]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -14,13 +13,13 @@ import onnxruntime as ort
 from piper import PiperVoice
 from piper.config import PiperConfig
 
+from voxify.engines.alignment import sounds, timed_phonemes, word_timings
 from voxify.speech import Audio
 
 SENTENCE_PAUSE_S = 0.12
+TOKEN_CACHE = 50_000  # tokens whose phonemes are remembered (word timings)
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
-# Stress and length marks are letters to unicodedata but make no sound on their own.
-_PROSODY_MARKS = frozenset("ˈˌːˑ")
 # Only for models whose durations can't be exposed: a padded item ends after its last
 # 10 ms frame above this level, plus a short tail so the sentence's own decay is kept.
 _TRIM_THRESHOLD = 10 ** (-40 / 20)
@@ -53,6 +52,7 @@ class PiperEngine:
         self._audio_output = self._session.get_outputs()[0].name
         self._durations_output = durations_name
         self._silent_ids = _silent_ids(config.phoneme_id_map)
+        self._token_cache: dict[str, tuple[str, ...]] = {}  # token -> phonemes (word timings)
         self.sample_rate: int = config.sample_rate
 
     def with_threads(self, intra_op_threads: int) -> PiperEngine:
@@ -71,12 +71,32 @@ class PiperEngine:
         """True when per-item lengths come from the model's durations, not silence trimming."""
         return self._durations_output is not None
 
-    def synthesize(self, text: str, *, speed: float = 1.0) -> Audio:
-        """Speak the whole text, sentences joined by a short pause."""
-        # One call per sentence: on CPU batching gains nothing (measured) and padding every
-        # sentence to the longest one would only add work.
-        clips = [audio.samples for audio in self.iter_sentences(text, speed=speed)]
-        return Audio(self._join(clips), self.sample_rate)
+    def synthesize(self, text: str, *, speed: float = 1.0, timestamps: bool = False) -> Audio:
+        """Speak the whole text, sentences joined by a short pause; with ``timestamps``, also
+        when each word sounds (from the model's durations: exact, speed included)."""
+        if not timestamps or self._durations_output is None:
+            # One call per sentence: on CPU batching gains nothing (measured) and padding
+            # every sentence to the longest one would only add work.
+            clips = [audio.samples for audio in self.iter_sentences(text, speed=speed)]
+            return Audio(self._join(clips), self.sample_rate)
+        length_scale = self._length_scale(speed)
+        seconds_per_frame = self._config.hop_length / self.sample_rate
+        pause = round(SENTENCE_PAUSE_S * self.sample_rate)
+        clips, spoken, offset = [], [], 0
+        for phonemes, ids in self._sentences(text):
+            offset += pause if clips else 0
+            (samples,), (durations,) = self._run([ids], length_scale)
+            spoken += timed_phonemes(
+                phonemes,
+                durations,
+                self._config.phoneme_id_map,
+                seconds_per_frame,
+                offset / self.sample_rate,
+            )
+            clips.append(samples)
+            offset += len(samples)
+        words = word_timings(text, spoken, self._token_phonemes)
+        return Audio(self._join(clips), self.sample_rate, tuple(words))
 
     def iter_sentences(self, text: str, *, speed: float = 1.0) -> Iterator[Audio]:
         """Speak the text one sentence per clip; bad input raises here, before any audio."""
@@ -117,17 +137,37 @@ class PiperEngine:
 
     def _sentence_ids(self, text: str) -> list[list[int]]:
         """Phoneme ids per sentence, dropping sentences that would make no sound."""
+        return [ids for _, ids in self._sentences(text)]
+
+    def _sentences(self, text: str) -> list[tuple[list[str], list[int]]]:
+        """Phonemes and their ids per sentence, dropping sentences that would make no sound."""
         sentences = []
         for phonemes in self._voice.phonemize(text):
             ids = self._voice.phonemes_to_ids(phonemes)
             if any(i not in self._silent_ids for i in ids):
-                sentences.append(ids)
+                sentences.append((phonemes, ids))
         if not sentences:
             raise ValueError("no speakable text")
         return sentences
 
+    def _token_phonemes(self, token: str) -> tuple[str, ...]:
+        """The sounding phonemes espeak makes of ``token`` alone (for word timings)."""
+        phonemes = self._token_cache.get(token)
+        if phonemes is None:
+            spoken = [p for sentence in self._voice.phonemize(token) for p in sentence]
+            phonemes = tuple(p for p in spoken if sounds(p))
+            if len(self._token_cache) < TOKEN_CACHE:
+                self._token_cache[token] = phonemes
+        return phonemes
+
     def _infer(self, batch: Sequence[Sequence[int]], length_scale: float) -> list[np.ndarray]:
         """One padded session.run over all sequences; each output cut to its true length."""
+        return self._run(batch, length_scale)[0]
+
+    def _run(
+        self, batch: Sequence[Sequence[int]], length_scale: float
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Samples per sequence, and frames per phoneme id (empty where not exposed)."""
         lengths = np.array([len(ids) for ids in batch], dtype=np.int64)
         padded = np.zeros((len(batch), int(lengths.max())), dtype=np.int64)
         for row, ids in enumerate(batch):
@@ -148,10 +188,13 @@ class PiperEngine:
         outputs = self._session.run(names, feeds)
         audio = np.asarray(outputs[0]).reshape(len(batch), -1)
 
+        durations: list[np.ndarray] = []
         if self._durations_output is not None:
             # Frames per phoneme id are zero on padding, so their sum times the hop is the
             # item's exact sample count; everything after it is the decoder ringing on zeros.
-            frames = np.asarray(outputs[1]).reshape(len(batch), -1).sum(axis=1)
+            per_id = np.asarray(outputs[1]).reshape(len(batch), -1)
+            durations = [per_id[row, : len(ids)] for row, ids in enumerate(batch)]
+            frames = per_id.sum(axis=1)
             ends = [round(float(f)) * config.hop_length for f in frames]
         elif len(batch) == 1:
             ends = [audio.shape[1]]
@@ -159,10 +202,11 @@ class PiperEngine:
             ends = [_trim_padding(row, self.sample_rate) for row in audio]
         # Raw model level (peaks ~0.4-0.7, speech RMS ~-25 dBFS), not Piper's per-sentence
         # peak normalisation, so loudness is the same whichever path produced a sentence.
-        return [
+        samples = [
             np.clip(audio[row, : min(end, audio.shape[1])], -1.0, 1.0).astype(np.float32)
             for row, end in enumerate(ends)
         ]
+        return samples, durations
 
     def _join(self, sentences: Sequence[np.ndarray]) -> np.ndarray:
         pause = np.zeros(round(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
@@ -183,13 +227,7 @@ def _open_session(model: bytes, intra_op_threads: int) -> ort.InferenceSession:
 
 def _silent_ids(id_map: Mapping[str, Sequence[int]]) -> frozenset[int]:
     """Ids of symbols with no sound: padding, BOS/EOS, spaces, punctuation, stress marks."""
-    silent: set[int] = set()
-    for symbol, ids in id_map.items():
-        if not any(
-            unicodedata.category(ch).startswith("L") and ch not in _PROSODY_MARKS for ch in symbol
-        ):
-            silent.update(ids)
-    return frozenset(silent)
+    return frozenset(i for symbol, ids in id_map.items() if not sounds(symbol) for i in ids)
 
 
 def _trim_padding(samples: np.ndarray, sample_rate: int) -> int:

@@ -78,11 +78,15 @@ class EngineSet:
                 )
             return finish(audio, request)
         with self._need_piper().hold(time.monotonic()) as piper:
-            audio = piper.synthesize(request.text, speed=request.speed)
+            audio = piper.synthesize(
+                request.text, speed=request.speed, timestamps=request.timestamps
+            )
         return finish(audio, request)
 
     def render_many(self, requests: Sequence[SynthesisRequest]) -> list[Audio]:
         """Several requests: one batched engine call where they allow it, else in turn."""
+        if any(r.timestamps for r in requests):  # timings come from one sentence at a time
+            return [self.render(request) for request in requests]
         if len(requests) > 1 and all(r.engine == "piper" for r in requests):
             with self._need_piper().hold(time.monotonic()) as piper:
                 return render_batch(piper, requests)
@@ -128,7 +132,9 @@ class EngineSet:
         deadline = time.monotonic()  # the first piece is due now, each next one when the
         for index, piece in enumerate(pieces):  # listener reaches the end of what was sent
             with cores.hold(deadline) as piper:
-                audio = piper.synthesize(piece.text, speed=request.speed)
+                audio = piper.synthesize(
+                    piece.text, speed=request.speed, timestamps=request.timestamps
+                )
             audio = finish(audio, request)
             pause = 0.0 if index == len(pieces) - 1 else PIECE_PAUSE_S[piece.end]
             samples = np.concatenate(
@@ -136,7 +142,7 @@ class EngineSet:
             )
             done += len(piece.text)
             deadline = max(deadline, time.monotonic()) + len(samples) / audio.sample_rate
-            yield Chunk(Audio(samples, audio.sample_rate), done / total)
+            yield Chunk(Audio(samples, audio.sample_rate, audio.words), done / total)
 
     def _xtts_stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
         xtts = self._need_xtts()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from voxify.audio.effects import apply_effects
 from voxify.engines.base import Engine
@@ -12,7 +13,7 @@ from voxify.speech import Audio, SynthesisRequest
 
 def render(engine: Engine, request: SynthesisRequest) -> Audio:
     """Synthesize one request and apply its effects."""
-    audio = engine.synthesize(request.text, speed=request.speed)
+    audio = engine.synthesize(request.text, speed=request.speed, timestamps=request.timestamps)
     return finish(audio, request)
 
 
@@ -24,14 +25,17 @@ def render_batch(engine: Engine, requests: Sequence[SynthesisRequest]) -> list[A
 
 def finish(audio: Audio, request: SynthesisRequest) -> Audio:
     """An engine's raw speech made into what the request asked for: clone, pitch, level, rate."""
+    words = audio.words
     pitch = request.pitch
     if request.conversion is not None:
         # The clone's WORLD pass applies the user's pitch too: one analysis, not two.
         audio = convert(audio, ConversionParams.from_dict(request.conversion), pitch=pitch)
         pitch = 1.0
-    return apply_effects(
+    finished = apply_effects(
         audio,
         pitch=pitch,
         volume=request.volume,
         sample_rate=request.sample_rate or audio.sample_rate,
     )
+    # Conversion, pitch and resampling keep every sample's time: word timings still hold.
+    return replace(finished, words=words)

@@ -41,6 +41,7 @@ class Speech:
     pitch: float = 1.0
     volume: float = 1.0
     seed: int | None = None
+    timestamps: bool = False  # when each word sounds, where the engine can tell
 
 
 @dataclass(frozen=True)
@@ -85,4 +86,5 @@ def plan_request(
         volume=speech.volume,
         sample_rate=rate,
         seed=speech.seed if seed is None else seed,
+        timestamps=speech.timestamps,
     )

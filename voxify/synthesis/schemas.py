@@ -16,6 +16,9 @@ class TTSRequest(BaseModel):
     language: str = Field("en-US", pattern=LANGUAGE_PATTERN, max_length=16)
     config: SynthesisOptions = Field(default_factory=SynthesisOptions)
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="XTTS: same seed, same audio")
+    timestamps: bool = Field(
+        False, description="Also answer when each word sounds (Piper voices and their clones)"
+    )
 
     def speech(self, output_format: str | None = None) -> Speech:
         """The request as the synthesis service takes it."""
@@ -30,6 +33,7 @@ class TTSRequest(BaseModel):
             pitch=options.pitch,
             volume=options.volume,
             seed=self.seed,
+            timestamps=self.timestamps,
         )
 
 

@@ -87,8 +87,9 @@ class SynthesisService:
             )
         return Admitted(voice=voice, request=request)
 
-    async def synthesize(self, user: User, speech: Speech) -> tuple[File, Voice]:
-        """Render bounded text now and store it as the user's file; also the voice it spoke."""
+    async def synthesize(self, user: User, speech: Speech) -> tuple[File, Voice, Audio]:
+        """Render bounded text now and store it as the user's file; also the voice it spoke
+        and the audio (with its word timings, if asked for)."""
         admitted = await asyncio.to_thread(self._admit, user, speech, Door.SYNC)
         try:
             audio = await self.synthesis.render(admitted.request)
@@ -96,7 +97,7 @@ class SynthesisService:
             await asyncio.to_thread(self.refund, user.id)
             raise
         file = await asyncio.to_thread(self.store, user.id, audio, speech.output_format)
-        return file, admitted.voice
+        return file, admitted.voice, audio
 
     async def stream(self, user: User, speech: Speech) -> SpeechStream:
         """Admit a stream and wait for its first chunk, so that a busy pool or a bad request

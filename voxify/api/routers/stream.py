@@ -19,13 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.audio.encode import content_type, encode
 from voxify.audio.stream_encode import stream_encoder
-from voxify.errors import SynthesisFailed
+from voxify.errors import IncompatibleOptions, SynthesisFailed
 from voxify.files.service import download_path
 from voxify.ids import new_id
 from voxify.jobs.schemas import LANGUAGE_PATTERN, OutputFormat
 from voxify.speech import Audio
 from voxify.synthesis import Speech
 from voxify.synthesis.schemas import StreamRequest
+from voxify.synthesis.timings import word_list, word_timings
 from voxify.text import word_count
 
 router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
@@ -47,6 +48,7 @@ async def synthesize_stream(
     volume: float = Query(1.0, ge=0.0, le=2.0),
     sample_rate: int | None = Query(None, ge=8000, le=48000),
     seed: int | None = Query(None, ge=0, le=2**31 - 1),
+    timestamps: bool = Query(False),
 ) -> StreamingResponse:
     """Speech as Server-Sent Events: job_info, progress, audio_chunk..., completed.
 
@@ -65,6 +67,7 @@ async def synthesize_stream(
             pitch=pitch,
             volume=volume,
             seed=seed,
+            timestamps=timestamps,
         ),
     )
     planned = stream.admitted.request
@@ -85,18 +88,27 @@ async def synthesize_stream(
         )
         yield _sse({"type": "progress", "progress": 0.0, "message": "Synthesizing..."})
         pieces: list[Audio] = []
+        start = 0.0  # where this chunk begins in the whole speech
         try:
             async for chunk in stream.chunks():
                 pieces.append(chunk.audio)
-                yield _sse(
-                    {
-                        "type": "audio_chunk",
-                        "chunk_id": len(pieces),
-                        "audio_url": _data_url(chunk.audio, format),
-                        "duration": round(chunk.audio.duration, 3),
-                        "sample_rate": chunk.audio.sample_rate,
-                    }
-                )
+                event: dict[str, Any] = {
+                    "type": "audio_chunk",
+                    "chunk_id": len(pieces),
+                    "audio_url": _data_url(chunk.audio, format),
+                    "start": round(start, 3),
+                    "duration": round(chunk.audio.duration, 3),
+                    "sample_rate": chunk.audio.sample_rate,
+                }
+                if timestamps:
+                    timed = chunk.audio.words
+                    event.update(
+                        word_timings(chunk.audio, planned.engine)
+                        if timed is None
+                        else {"words": word_list(timed, offset=start)}
+                    )
+                start += chunk.audio.duration
+                yield _sse(event)
                 yield _sse(
                     {
                         "type": "progress",
@@ -138,6 +150,12 @@ async def stream_audio(
     data: StreamRequest, user: CurrentUser, services: ServicesDep
 ) -> StreamingResponse:
     """Speech as one chunked HTTP response in ``format``, each piece sent as it is rendered."""
+    if data.timestamps:
+        raise IncompatibleOptions(
+            "A raw audio stream cannot carry word timings; use the SSE stream "
+            "(GET /api/v1/tts/synthesize/stream?timestamps=true) or /tts/synthesize",
+            details={"param": "timestamps"},
+        )
     stream = await services.speech.stream(user, data.speech(output_format=data.format))
     rate = stream.first.audio.sample_rate
     encoder = stream_encoder(data.format, rate)

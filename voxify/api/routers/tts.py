@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
 from voxify.db.session import session_scope
+from voxify.errors import IncompatibleOptions
 from voxify.files.service import download_path
 from voxify.jobs import service as jobs_service
 from voxify.jobs.estimates import estimate_s
@@ -17,6 +18,7 @@ from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import JobCreate
 from voxify.status import JobType
 from voxify.synthesis.schemas import TTSRequest
+from voxify.synthesis.timings import word_timings
 
 router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
 
@@ -26,7 +28,7 @@ async def synthesize(
     data: TTSRequest, request: Request, user: CurrentUser, services: ServicesDep
 ) -> JSONResponse:
     """Synthesize short text now and return where to download it."""
-    file, voice = await services.speech.synthesize(user, data.speech())
+    file, voice, audio = await services.speech.synthesize(user, data.speech())
     body: dict[str, Any] = {
         "synthesis_id": file.id,
         "file_id": file.id,
@@ -38,12 +40,19 @@ async def synthesize(
         "sample_rate": file.sample_rate,
         "size": file.size,
     }
+    if data.timestamps:
+        body.update(word_timings(audio, voice.engine))
     return respond(body, message="Speech synthesis completed")
 
 
 @router.post("/synthesize/async", status_code=202)
 def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Queue a synthesis job for text of any supported length."""
+    if data.timestamps:
+        raise IncompatibleOptions(
+            "Word timestamps come with /tts/synthesize and the SSE stream, not with jobs",
+            details={"param": "timestamps"},
+        )
     options = data.config
     job_data = JobCreate(
         text_content=data.text,
