@@ -12,10 +12,8 @@ import math
 
 import numpy as np
 
-from tests.unit.conftest import seeded_piper
+from tests.unit.conftest import neutral_conversion, seeded_piper
 from tests.unit.test_timestamps import TEXT
-from voxify.engines.conversion import ConversionParams
-from voxify.engines.conversion_fit import BANDS, pack_symmetric
 from voxify.engines.render import finish
 from voxify.speech import SynthesisRequest
 
@@ -24,15 +22,7 @@ RUNS = 20
 
 def main() -> None:
     piper = seeded_piper()
-    neutral = ConversionParams(
-        warp=1.0,
-        f0_source=(math.log(110.0), 0.15),
-        f0_target=(math.log(180.0), 0.15),
-        centre=(0.0,) * BANDS,
-        voiced_map=tuple(pack_symmetric(np.eye(BANDS))),
-        voiced_shift=(0.0,) * BANDS,
-        unvoiced_shift=(0.0,) * BANDS,
-    ).to_dict()
+    neutral = neutral_conversion().to_dict()
     cases = {
         "plain": SynthesisRequest(text=TEXT, timestamps=True),
         "clone": SynthesisRequest(text=TEXT, conversion=neutral, timestamps=True),

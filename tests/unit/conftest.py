@@ -158,15 +158,7 @@ def wait_for_job(
 
 def add_ready_clone(client: TestClient, email: str) -> str:
     """A ready CPU clone row of ``email``'s user with neutral conversion parameters."""
-    params = ConversionParams(
-        warp=1.0,
-        f0_source=(math.log(110.0), 0.15),
-        f0_target=(math.log(180.0), 0.15),
-        centre=(0.0,) * BANDS,
-        voiced_map=tuple(pack_symmetric(np.eye(BANDS))),
-        voiced_shift=(0.0,) * BANDS,
-        unvoiced_shift=(0.0,) * BANDS,
-    )
+    params = neutral_conversion()
     services = client.app.state.services  # type: ignore[attr-defined]
 
     clone_id = new_id("vc")
@@ -183,3 +175,16 @@ def add_ready_clone(client: TestClient, email: str) -> str:
             )
         )
     return clone_id
+
+
+def neutral_conversion() -> ConversionParams:
+    """Clone parameters that only raise the pitch: the spectrum passes through unchanged."""
+    return ConversionParams(
+        warp=1.0,
+        f0_source=(math.log(110.0), 0.15),
+        f0_target=(math.log(180.0), 0.15),
+        centre=(0.0,) * BANDS,
+        voiced_map=tuple(pack_symmetric(np.eye(BANDS))),
+        voiced_shift=(0.0,) * BANDS,
+        unvoiced_shift=(0.0,) * BANDS,
+    )

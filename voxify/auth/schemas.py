@@ -9,6 +9,14 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from voxify.auth.keys import Scope
 
 
+def printable_text(value: str) -> str:
+    """``value`` stripped; ValueError when nothing printable is left."""
+    value = value.strip()
+    if not value or not value.isprintable():
+        raise ValueError("must be non-empty printable text")
+    return value
+
+
 class UserRegister(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -17,13 +25,7 @@ class UserRegister(BaseModel):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
 
-    @field_validator("first_name", "last_name")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        value = value.strip()
-        if not value or not value.isprintable():
-            raise ValueError("must be non-empty printable text")
-        return value
+    _printable = field_validator("first_name", "last_name")(printable_text)
 
     @field_validator("password")
     @classmethod
@@ -74,13 +76,7 @@ class ApiKeyCreate(BaseModel):
     )
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
-    @field_validator("name")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        value = value.strip()
-        if not value or not value.isprintable():
-            raise ValueError("must be non-empty printable text")
-        return value
+    _printable = field_validator("name")(printable_text)
 
 
 class ApiKeyPublic(BaseModel):

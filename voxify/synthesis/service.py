@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from voxify import limits
+from voxify.audio.stream_encode import stream_encoder
 from voxify.config import Settings
 from voxify.db.models import File, User
 from voxify.db.session import session_scope
@@ -37,6 +38,18 @@ class SpeechStream:
     admitted: Admitted
     first: Chunk
     rest: AsyncGenerator[Chunk, None]
+
+    async def encoded(self, fmt: str) -> AsyncIterator[bytes]:
+        """The speech as bytes of ``fmt``, each piece encoded (on a worker thread) and
+        handed on as soon as it is rendered; empty pieces are skipped."""
+        encoder = stream_encoder(fmt, self.first.audio.sample_rate)
+        async for chunk in self.chunks():
+            encoded = await asyncio.to_thread(encoder.feed, chunk.audio.samples)
+            if encoded:
+                yield encoded
+        tail = await asyncio.to_thread(encoder.close)
+        if tail:
+            yield tail
 
     async def chunks(self) -> AsyncIterator[Chunk]:
         """The first chunk, then the rest; the pool's stream is closed however this ends."""

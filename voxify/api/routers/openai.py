@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.audio.encode import content_type
-from voxify.audio.stream_encode import stream_encoder
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter, NotFound, VoxifyError
 from voxify.synthesis import Speech
@@ -83,25 +81,17 @@ async def create_speech(
     except NotFound as exc:  # OpenAI answers an unknown voice with 400 on "voice"
         raise InvalidParameter(exc.message, details={"param": "voice"}) from exc
     rate = stream.first.audio.sample_rate
-    encoder = stream_encoder(fmt, rate)
-
-    async def audio() -> AsyncIterator[bytes]:
-        async for chunk in stream.chunks():
-            encoded = await run_in_threadpool(encoder.feed, chunk.audio.samples)
-            if encoded:
-                yield encoded
-        yield await run_in_threadpool(encoder.close)
-
     if body.stream_format == "audio":
         headers = {"X-Voice-Id": stream.admitted.request.voice_id, "X-Sample-Rate": str(rate)}
-        return StreamingResponse(audio(), media_type=content_type(fmt, rate), headers=headers)
+        return StreamingResponse(
+            stream.encoded(fmt), media_type=content_type(fmt, rate), headers=headers
+        )
 
     async def events() -> AsyncIterator[str]:
         try:
-            async for data in audio():
-                if data:
-                    event = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
-                    yield _sse(event)
+            async for data in stream.encoded(fmt):
+                event = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+                yield _sse(event)
         except VoxifyError as exc:  # the response has begun: report in-band
             yield _sse({"type": "error", "error": {"message": exc.message, "code": exc.code}})
             return

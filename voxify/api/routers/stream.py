@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.audio.encode import content_type, encode
-from voxify.audio.stream_encode import stream_encoder
 from voxify.errors import IncompatibleOptions, SynthesisFailed
 from voxify.files.service import download_path
 from voxify.ids import new_id
@@ -158,22 +157,14 @@ async def stream_audio(
         )
     stream = await services.speech.stream(user, data.speech(output_format=data.format))
     rate = stream.first.audio.sample_rate
-    encoder = stream_encoder(data.format, rate)
-
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in stream.chunks():
-            encoded = await run_in_threadpool(encoder.feed, chunk.audio.samples)
-            if encoded:
-                yield encoded
-        yield await run_in_threadpool(encoder.close)
-
     headers = {
         "X-Sample-Rate": str(rate),
         "X-Channels": "1",
         "X-Voice-Id": stream.admitted.request.voice_id,
         "Cache-Control": "no-cache",
     }
-    return StreamingResponse(body(), media_type=content_type(data.format, rate), headers=headers)
+    media_type = content_type(data.format, rate)
+    return StreamingResponse(stream.encoded(data.format), media_type=media_type, headers=headers)
 
 
 def _data_url(audio: Audio, fmt: str) -> str:
