@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.unit.conftest import register_and_login
+from tests.unit.conftest import register_and_login, wait_for_job
 from tests.unit.test_api_bad_input import assert_error
 from voxify.db.models import File, Job, RateCounter
 
@@ -118,3 +118,46 @@ def test_text_limits_belong_to_each_door(make_client: Callable[..., TestClient])
     assert (
         client.post("/api/v1/job", headers=headers, json={"text_content": text}).status_code == 201
     )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rate", "media_type"),
+    [("opus", 24000, "audio/ogg; codecs=opus"), ("ulaw", 8000, "audio/basic")],
+)
+def test_jobs_render_the_new_formats_at_their_planned_rate(
+    client: TestClient, fmt: str, rate: int, media_type: str
+) -> None:
+    headers = register_and_login(client, f"job-{fmt}@example.com")
+    created = client.post(
+        "/api/v1/job", headers=headers, json={"text_content": "Hello there.", "output_format": fmt}
+    )
+    assert created.status_code == 201, created.text
+    job = created.json()["data"]
+    assert job["sample_rate"] == rate  # planned at admission: the rate the format carries
+    done = wait_for_job(client, headers, job["id"])
+    assert done["status"] == "completed", done
+    download = client.get(f"/api/v1/files/audio/{job['id']}", headers=headers)
+    assert download.status_code == 200 and download.headers["content-type"] == media_type
+    info = client.get(f"/api/v1/files/{done['output_file_id']}/info", headers=headers).json()
+    assert info["data"]["sample_rate"] == rate and info["data"]["format"] == fmt
+
+
+def test_changing_a_pending_jobs_format_plans_its_rate_again(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(run_jobs=False)
+    headers = register_and_login(client, "job-replan@example.com")
+    pending = client.post(
+        "/api/v1/job", headers=headers, json={"text_content": "Again.", "output_format": "ulaw"}
+    ).json()["data"]
+    assert pending["sample_rate"] == 8000
+    changed = client.put(
+        f"/api/v1/job/{pending['id']}", headers=headers, json={"output_format": "mp3"}
+    )
+    assert changed.status_code == 200 and changed.json()["data"]["sample_rate"] == 22050
+    refused = client.put(
+        f"/api/v1/job/{pending['id']}",
+        headers=headers,
+        json={"output_format": "ulaw", "sample_rate": 16000},
+    )
+    assert_error(refused, 422, "INCOMPATIBLE_OPTIONS")
