@@ -1,4 +1,5 @@
-"""The `voxify` command: serve, migrate, synthesize."""
+"""The `voxify` command: serve, migrate, synthesize locally; and, on the Python client, login,
+say, clone, jobs and voices against a running service."""
 
 from __future__ import annotations
 
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--sample-rate", type=int, default=None)
     synth.set_defaults(func=_synthesize)
 
+    from voxify.client.cli import add_commands
+
+    add_commands(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

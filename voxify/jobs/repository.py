@@ -46,6 +46,11 @@ def get_job_any_owner(*, session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id)
 
 
+def get_jobs_any_owner(session: Session, job_ids: list[str]) -> list[Job]:
+    """The jobs among ``job_ids`` that exist, regardless of owner (progress watchers)."""
+    return list(session.scalars(select(Job).where(Job.id.in_(job_ids))))
+
+
 def list_jobs(
     *,
     session: Session,
