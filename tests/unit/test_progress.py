@@ -130,7 +130,8 @@ def test_64_listeners_share_one_watcher_per_job_and_do_not_slow_syntheses(
     # One watcher per job reads its row POLL_S apart: JOBS x 4 reads a second, not LISTENERS x 4.
     assert reads_per_s <= JOBS / services.progress._poll_s * 1.5, reads_per_s
     slowdown = statistics.median(watched) / statistics.median(alone)
-    print("SLOWDOWN", slowdown)
+    # 20 runs on a quiet 2-core machine: 0.898-1.090, median 0.99 (one watcher task and query
+    # per job, no settling: 0.877-1.103, median 1.04).
     assert slowdown <= 1.10, (slowdown, alone, watched)
     deadline = time.monotonic() + 10  # listeners gone: their watchers stop
     while services.progress.watching() and time.monotonic() < deadline:

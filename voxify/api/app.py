@@ -19,6 +19,7 @@ from voxify.api.routers import (
     health,
     jobs,
     openai,
+    progress_ws,
     samples,
     stream,
     tts,
@@ -47,6 +48,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(api_keys.router)
     app.include_router(jobs.router, prefix="/api/v1/job", dependencies=either)
     app.include_router(jobs.router, prefix="/api/v1/jobs", dependencies=either)
+    # Authenticated inside: a browser's WebSocket carries its token in the URL or subprotocol.
+    app.include_router(progress_ws.router, prefix="/api/v1/job")
+    app.include_router(progress_ws.router, prefix="/api/v1/jobs")
     app.include_router(tts.router, dependencies=speech)
     app.include_router(stream.router, dependencies=speech)
     app.include_router(files.router, dependencies=speech)

@@ -49,7 +49,13 @@ def current_user(request: Request, services: ServicesDep) -> User:
     """The authenticated user (by access token or API key); also counts the request against
     the owner's per-minute limit. ``request.state.scopes`` holds a key's scopes (None for a
     signed-in session, which may do all its role allows)."""
-    token = credential(request)
+    user, request.state.scopes = authenticate_credential(services, credential(request))
+    return user
+
+
+def authenticate_credential(services: Services, token: str) -> tuple[User, frozenset[Scope] | None]:
+    """The user of an access token or API key and the key's scopes (None: a session), the
+    request counted against the user's per-minute limit."""
     scopes: frozenset[Scope] | None = None
     with session_scope(services.sessions) as session:
         if keys.looks_like_key(token):
@@ -62,8 +68,7 @@ def current_user(request: Request, services: ServicesDep) -> User:
             limit=services.settings.requests_per_minute,
             window_s=60,
         )
-    request.state.scopes = scopes
-    return user
+    return user, scopes
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

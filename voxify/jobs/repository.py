@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
@@ -27,6 +28,8 @@ class JobFilters:
     type: str | None = None
     voice_model_id: str | None = None
     text_search: str | None = None
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
 
 
 def add_job(*, session: Session, job: Job) -> Job:
@@ -82,6 +85,10 @@ def _conditions(owner_id: str | None, filters: JobFilters) -> list[ColumnElement
         conditions.append(Job.type == filters.type)
     if filters.voice_model_id:
         conditions.append(Job.voice_model_id == filters.voice_model_id)
+    if filters.created_after is not None:
+        conditions.append(Job.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        conditions.append(Job.created_at < filters.created_before)
     if filters.text_search:
         escaped = filters.text_search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped.lower()}%"

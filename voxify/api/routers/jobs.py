@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import AwareDatetime
 
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep, scoped
@@ -41,6 +42,8 @@ def list_jobs(
     user_id: str | None = None,
     voice_model_id: Annotated[str | None, Query(max_length=64)] = None,
     text_search: Annotated[str | None, Query(max_length=200)] = None,
+    created_after: AwareDatetime | None = None,
+    created_before: AwareDatetime | None = None,
     sort_by: str = "created_at",
     sort_order: Literal["asc", "desc"] = "desc",
     include_text: bool = True,
@@ -55,8 +58,15 @@ def list_jobs(
     if sort_by not in SORTABLE:
         raise InvalidParameter(f"Cannot sort by '{sort_by}'", details={"allowed": list(SORTABLE)})
     owner = user_id if user.role == "admin" and user_id else user.id
+    if created_after and created_before and created_after >= created_before:
+        raise InvalidParameter("created_after must be earlier than created_before")
     filters = JobFilters(
-        status=status, type=job_type, voice_model_id=voice_model_id, text_search=text_search
+        status=status,
+        type=job_type,
+        voice_model_id=voice_model_id,
+        text_search=text_search,
+        created_after=created_after,
+        created_before=created_before,
     )
     with session_scope(services.sessions) as session:
         jobs, total = repository.list_jobs(
