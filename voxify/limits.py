@@ -79,6 +79,12 @@ def refund_daily(*, session: Session, key: str, now: float | None = None) -> Non
     )
 
 
+def window_count(*, session: Session, key: str, window_s: int, now: float | None = None) -> int:
+    """Events counted under ``key`` in the current window (without counting one)."""
+    now = time.time() if now is None else now
+    return _count(session, key, _window_start(now, window_s))
+
+
 def synthesis_key(user_id: str) -> str:
     """The daily-quota key every synthesis (job, sync, stream) counts under, and refunds to."""
     return f"synth:{user_id}"

@@ -21,6 +21,7 @@ from voxify.api.routers import (
     openai,
     progress_ws,
     samples,
+    stats,
     stream,
     tts,
     voices,
@@ -58,6 +59,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(samples.router, dependencies=voice_work)
     app.include_router(clones.router, dependencies=voice_work)
     app.include_router(openai.router, dependencies=speech)
+    app.include_router(stats.router, dependencies=either)
     ApiMetrics().install(app)
     app.add_middleware(
         BodyLimitMiddleware,

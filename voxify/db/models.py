@@ -170,6 +170,8 @@ class File(Base):
     duration: Mapped[float | None] = mapped_column(Float, default=None)
     sample_rate: Mapped[int | None] = mapped_column(Integer, default=None)
     format: Mapped[str] = mapped_column(String(8))
+    voice_id: Mapped[str | None] = mapped_column(String(64), default=None)  # who spoke it
+    engine: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 

@@ -27,7 +27,14 @@ def download_path(file_id: str) -> str:
 
 
 def write_audio(
-    *, blobs: BlobStore, owner_id: str, audio: Audio, fmt: str, file_id: str | None = None
+    *,
+    blobs: BlobStore,
+    owner_id: str,
+    audio: Audio,
+    fmt: str,
+    file_id: str | None = None,
+    voice_id: str | None = None,
+    engine: str | None = None,
 ) -> File:
     """Encode ``audio`` and put it in the blob store; returns the unsaved File row.
 
@@ -49,6 +56,8 @@ def write_audio(
         duration=round(audio.duration, 3),
         sample_rate=audio.sample_rate,
         format=fmt,
+        voice_id=voice_id,
+        engine=engine,
     )
 
 

@@ -72,6 +72,8 @@ def run_synthesis(context: JobContext, job: Job) -> None:
         owner_id=job.user_id,
         audio=Audio.join(pieces, pause_s=CHUNK_PAUSE_S),
         fmt=speech.output_format,
+        voice_id=voice.voice_model_id,
+        engine=voice.engine,
     )
     file.job_id = job.id
 

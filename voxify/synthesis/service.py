@@ -23,7 +23,7 @@ from voxify.errors import SynthesisFailed, Unavailable
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, write_audio
 from voxify.ports import Synthesis
-from voxify.speech import Audio, Chunk
+from voxify.speech import Audio, Chunk, SynthesisRequest
 from voxify.storage import BlobStore
 from voxify.synthesis.options import Admitted, Door, Speech, plan_request
 from voxify.text import clean_text
@@ -109,7 +109,9 @@ class SynthesisService:
         except Unavailable:
             await asyncio.to_thread(self.refund, user.id)
             raise
-        file = await asyncio.to_thread(self.store, user.id, audio, speech.output_format)
+        file = await asyncio.to_thread(
+            self.store, user.id, audio, admitted.request, speech.output_format
+        )
         return file, admitted.voice, audio
 
     async def stream(self, user: User, speech: Speech) -> SpeechStream:
@@ -128,10 +130,24 @@ class SynthesisService:
             raise
         return SpeechStream(admitted=admitted, first=first, rest=rest)
 
-    def store(self, owner_id: str, audio: Audio, fmt: str, *, file_id: str | None = None) -> File:
+    def store(
+        self,
+        owner_id: str,
+        audio: Audio,
+        request: SynthesisRequest,
+        fmt: str,
+        *,
+        file_id: str | None = None,
+    ) -> File:
         """Encode and store audio with its file row; nothing is left behind if either fails."""
         file = write_audio(
-            blobs=self.blobs, owner_id=owner_id, audio=audio, fmt=fmt, file_id=file_id
+            blobs=self.blobs,
+            owner_id=owner_id,
+            audio=audio,
+            fmt=fmt,
+            file_id=file_id,
+            voice_id=request.voice_id,
+            engine=request.engine,
         )
         try:
             with session_scope(self.sessions) as session:

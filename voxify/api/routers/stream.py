@@ -117,7 +117,7 @@ async def synthesize_stream(
                 )
             audio = Audio.join(pieces)
             await run_in_threadpool(
-                services.speech.store, user.id, audio, format, file_id=synthesis_id
+                services.speech.store, user.id, audio, planned, format, file_id=synthesis_id
             )
         except Exception as exc:  # the response has started: report in-band, then end
             yield _sse(
