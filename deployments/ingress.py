@@ -1,9 +1,12 @@
-"""Ingress: the FastAPI app from voxify.api, served by Ray Serve replicas."""
+"""Ingress: the FastAPI app from voxify.api, served by Ray Serve replicas, and the handle API
+that other Serve applications call (synthesize, stream)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from ray import serve
@@ -13,8 +16,10 @@ from deployments.embedder import RayAsyncVoiceprints, RayVoiceprints
 from deployments.launcher import RayJobLauncher
 from deployments.synthesizer import RaySynthesis
 from deployments.wiring import Pools, ask_catalogue
+from voxify.api import handle
 from voxify.api.app import create_app
 from voxify.api.context import build_services
+from voxify.api.handle import HandleResult
 from voxify.config import Settings
 from voxify.jobs.recovery import sweep
 
@@ -49,6 +54,17 @@ class Ingress:
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_app(self._services)
+
+    # The handle API for other Serve applications (voxify/api/handle.py has the rules):
+    #   handle = serve.get_deployment_handle("Ingress", app_name="voxify")
+    async def synthesize(self, api_key: str, text: str, **options: Any) -> HandleResult:
+        """Encoded audio and its description, spoken as the key's owner."""
+        return await handle.synthesize(self._services, api_key, text, **options)
+
+    async def stream(self, api_key: str, text: str, **options: Any) -> AsyncIterator[bytes]:
+        """Encoded pieces as they render: call with ``handle.options(stream=True)``."""
+        async for piece in handle.stream(self._services, api_key, text, **options):
+            yield piece
 
     async def _sweep_forever(self) -> None:
         """Recover jobs whose runner died: at startup, then every half stale period."""

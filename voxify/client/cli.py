@@ -1,9 +1,11 @@
 """The `voxify` commands for people at a terminal, on the Python client: login, say, clone,
-jobs, voices. Errors are one line on stderr and exit status 1, never a traceback."""
+jobs, voices, and a Wyoming server for Home Assistant. Errors are one line on stderr and exit
+status 1, never a traceback."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
@@ -58,6 +60,12 @@ def add_commands(commands: Any) -> None:
     voices = commands.add_parser("voices", help="list the voices you can speak with")
     voices.set_defaults(func=_guarded(_voices))
 
+    wyoming = commands.add_parser(
+        "wyoming", help="serve Wyoming TTS (Home Assistant) through this Voxify account"
+    )
+    wyoming.add_argument("--uri", default="tcp://0.0.0.0:10200", help="tcp://host:port or unix://")
+    wyoming.set_defaults(func=_guarded(_wyoming))
+
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
@@ -76,6 +84,12 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 
 
 def _client() -> Client:
+    url, key = _credentials()
+    return Client(url, api_key=key)
+
+
+def _credentials() -> tuple[str, str]:
+    """The service URL and API key: VOXIFY_URL / VOXIFY_API_KEY, else what login stored."""
     url = os.environ.get("VOXIFY_URL")
     key = os.environ.get("VOXIFY_API_KEY")
     path = credentials_path()
@@ -84,7 +98,7 @@ def _client() -> Client:
         url, key = url or stored.get("url"), stored.get("key")
     if not key:
         raise OSError("not signed in: run `voxify login` (or set VOXIFY_API_KEY)")
-    return Client(url or DEFAULT_URL, api_key=key)
+    return url or DEFAULT_URL, key
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -184,4 +198,14 @@ def _voices(args: argparse.Namespace) -> int:
         print(
             f"{voice['voice_model_id']:<32} {voice['type']:<8} {voice['engine']:<6} {voice['name']}"
         )
+    return 0
+
+
+def _wyoming(args: argparse.Namespace) -> int:
+    from voxify.client.aio import AsyncClient
+    from voxify.client.wyoming import serve
+
+    url, key = _credentials()
+    print(f"Wyoming TTS on {args.uri}, speaking through {url}", flush=True)
+    asyncio.run(serve(args.uri, AsyncClient(url, api_key=key)))
     return 0

@@ -1,0 +1,109 @@
+"""The deployment-handle door: synthesis for other Ray Serve applications, without HTTP.
+
+The caller names an API key, and the same rules hold as at every door (the key's scopes, its
+owner's rate limit and quota, voice ownership, text and format rules).
+
+    handle = serve.get_deployment_handle("Ingress", app_name="voxify")
+    result = await handle.synthesize.remote(api_key, "Hello.", format="mp3")
+    async for piece in handle.options(stream=True).stream.remote(api_key, "Hello.", format="pcm"):
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from voxify.api.context import Services
+from voxify.api.deps import authenticate_credential
+from voxify.auth.keys import Scope
+from voxify.db.models import User
+from voxify.errors import Forbidden, VoxifyError
+from voxify.synthesis.options import Speech
+from voxify.synthesis.timings import word_timings
+
+OPTIONS = ("voice_id", "format", "sample_rate", "speed", "pitch", "volume", "language", "seed")
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    """What a handle call returns: the encoded audio and what an HTTP caller would be told."""
+
+    audio: bytes
+    info: dict[str, Any]
+
+
+class HandleError(Exception):
+    """A refusal, as plain data that pickles to the caller: the envelope's code, the HTTP
+    status it would have had, the message and details."""
+
+    def __init__(self, code: str, status: int, message: str, details: Any = None) -> None:
+        super().__init__(code, status, message, details)  # args: what unpickling passes back
+        self.code = code
+        self.status = status
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.code}, {self.status})"
+
+
+async def synthesize(
+    services: Services, api_key: str, text: str, *, timestamps: bool = False, **options: Any
+) -> HandleResult:
+    """Speak ``text`` as the key's owner; stored in their history like /tts/synthesize."""
+    try:
+        user = await _user(services, api_key)
+        speech = _speech(text, options, timestamps=timestamps)
+        file, voice, audio = await services.speech.synthesize(user, speech)
+        data = await asyncio.to_thread(services.blobs.get, file.blob_key)
+    except VoxifyError as exc:
+        raise _refusal(exc) from None
+    info = {
+        "file_id": file.id,
+        "voice_id": voice.voice_model_id,
+        "engine": voice.engine,
+        "format": file.format,
+        "sample_rate": file.sample_rate,
+        "duration": file.duration,
+        "content_type": file.content_type,
+    }
+    if timestamps:
+        info.update(word_timings(audio, voice.engine))
+    return HandleResult(data, info)
+
+
+async def stream(
+    services: Services, api_key: str, text: str, **options: Any
+) -> AsyncIterator[bytes]:
+    """The speech as encoded pieces, each as soon as it is rendered (format default wav)."""
+    try:
+        user = await _user(services, api_key)
+        speech = _speech(text, options)
+        admitted = await services.speech.stream(user, speech)
+    except VoxifyError as exc:
+        raise _refusal(exc) from None
+    async for piece in admitted.encoded(speech.output_format):
+        yield piece
+
+
+async def _user(services: Services, api_key: str) -> User:
+    user, scopes = await asyncio.to_thread(authenticate_credential, services, api_key)
+    if scopes is not None and Scope.SYNTHESIZE not in scopes:
+        raise Forbidden("This API key lacks the 'synthesize' scope")
+    return user
+
+
+def _speech(text: str, options: dict[str, Any], *, timestamps: bool = False) -> Speech:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise HandleError("VALIDATION_ERROR", 422, f"Unknown options: {names}")
+    fmt = options.pop("format", "wav")
+    return Speech(text=text, output_format=fmt, timestamps=timestamps, **options)
+
+
+def _refusal(exc: VoxifyError) -> HandleError:
+    return HandleError(exc.code, exc.status_code, exc.message, exc.details)
