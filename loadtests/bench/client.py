@@ -1,12 +1,11 @@
-"""One user of the service over its public HTTP API: sign up, synthesize, download."""
+"""One user of the service through voxify.client: sign up, synthesize, download, timed."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
-import httpx
+from voxify.client import Client as VoxifyClient
 
 from .stats import Sample
 
@@ -19,69 +18,32 @@ class Client:
     """One account on the service with its own keep-alive HTTP connection."""
 
     def __init__(self, base_url: str) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S)
+        # No retries: a refused request is a benchmark result, not something to hide.
+        self._voxify = VoxifyClient(base_url, timeout=REQUEST_TIMEOUT_S, max_retries=0)
 
     def sign_up(self) -> None:
         """Register a fresh account and log in with it."""
         email = f"bench-{uuid.uuid4().hex[:16]}@example.com"
-        self._api(
-            "POST",
-            "/api/v1/auth/register",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Bench",
-                "last_name": "Mark",
-            },
-        )
-        tokens = self._api(
-            "POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        self._http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        self._voxify.register(email, PASSWORD, "Bench", "Mark")
+        self._voxify.login(email, PASSWORD)
 
     def synthesize(self, text: str) -> Sample:
         """POST /tts/synthesize, then download the WAV; timed end to end."""
         started = time.perf_counter()
-        posted = self._http.post(
-            "/api/v1/tts/synthesize",
-            json={
-                "text": text,
-                "voice_id": VOICE_ID,
-                "config": {"output_format": "wav"},
-            },
-        )
+        info = self._voxify.speak(text, voice_id=VOICE_ID, format="wav")
         answered = time.perf_counter()
-        data = _data(posted)
-        response = self._http.get(data["audio_path"])
+        audio = self._voxify.download(info["file_id"])
         finished = time.perf_counter()
-        response.raise_for_status()
-        if not response.content.startswith(b"RIFF"):
-            raise RuntimeError(f"{data['audio_path']} is not a WAV file")
+        if not audio.startswith(b"RIFF"):
+            raise RuntimeError(f"{info['file_id']} is not a WAV file")
         return Sample(
-            audio_s=float(data["duration"]),
+            audio_s=float(info["duration"]),
             wall_s=finished - started,
             post_s=answered - started,
             download_s=finished - answered,
-            request_id=posted.headers.get("x-request-id", ""),
+            request_id=info["file_id"],
         )
 
     def close(self) -> None:
         """Release the connection."""
-        self._http.close()
-
-    def _api(self, method: str, path: str, json: Any = None) -> Any:
-        return _data(self._http.request(method, path, json=json))
-
-
-def _data(response: httpx.Response) -> Any:
-    """The envelope's data, or an error naming the request."""
-    try:
-        envelope = response.json()
-    except ValueError:
-        envelope = {}
-    if response.status_code >= 400 or not envelope.get("success"):
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: HTTP "
-            f"{response.status_code} {response.text[:300]}"
-        )
-    return envelope["data"]
+        self._voxify.close()

@@ -68,8 +68,12 @@ class AsyncClient:
         return data_of(await self._send(calls.create_api_key(name, scopes, expires_in_days)))
 
     async def synthesize(self, text: str, **options: Any) -> Speech:
-        info = data_of(await self._send(calls.synthesize(text, **options)))
+        info = await self.speak(text, **options)
         return Speech(await self.download(info["file_id"]), info)
+
+    async def speak(self, text: str, **options: Any) -> dict[str, Any]:
+        info: dict[str, Any] = data_of(await self._send(calls.synthesize(text, **options)))
+        return info
 
     async def synthesize_to_file(
         self, path: str | Path, text: str, **options: Any

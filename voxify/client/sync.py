@@ -79,8 +79,14 @@ class Client:
         """Speak ``text`` now (bounded length) and fetch the audio. Options: ``voice_id``,
         ``format``, ``sample_rate``, ``speed``, ``pitch``, ``volume``, ``language``,
         ``timestamps``."""
-        info = data_of(self._send(calls.synthesize(text, **options)))
+        info = self.speak(text, **options)
         return Speech(self.download(info["file_id"]), info)
+
+    def speak(self, text: str, **options: Any) -> dict[str, Any]:
+        """Synthesize and store, without fetching the audio: what the service said about it
+        (``file_id`` to :meth:`download`, ``duration``, ``voice_id``, ...)."""
+        info: dict[str, Any] = data_of(self._send(calls.synthesize(text, **options)))
+        return info
 
     def synthesize_to_file(self, path: str | Path, text: str, **options: Any) -> dict[str, Any]:
         """Speak ``text`` into the file at ``path``; returns what the service said about it."""
