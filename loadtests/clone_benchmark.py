@@ -36,6 +36,7 @@ from bench.client import PASSWORD  # noqa: E402
 from bench.service import services  # noqa: E402
 
 from voxify.audio.analysis import decode, speech_stats  # noqa: E402
+from voxify.client import Client, JobFailed  # noqa: E402
 from voxify.embeddings.encoder import SpeakerEncoder, cosine  # noqa: E402
 from voxify.speech import Audio  # noqa: E402
 
@@ -53,7 +54,6 @@ TARGET_SIMILARITY = 0.75
 # Three of the six recordings hold 2.5-3 s of speech, under the service's default minimum of
 # 3 s; the benchmark's service accepts 2 s so that every speaker can be cloned.
 MIN_SPEECH_S = "2.0"
-POLL_S = 0.5
 
 
 @dataclass
@@ -76,50 +76,19 @@ class SpeakerResult:
 
 
 class Api:
-    """One account on the service."""
+    """One account on the service (voxify.client), timing what a user would wait for."""
 
     def __init__(self, url: str) -> None:
-        import httpx
-
-        self.http = httpx.Client(base_url=url, timeout=600)
+        self.client = Client(url, timeout=600, max_retries=0)
         email = f"clone-bench-{time.time_ns()}@example.com"
-        self.call(
-            "POST",
-            "/api/v1/auth/register",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Clone",
-                "last_name": "Bench",
-            },
-        )
-        tokens = self.call(
-            "POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, path, **kwargs)
-        body = response.json()
-        if response.status_code >= 400:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return body["data"]
-
-    def wait(self, path: str, done: tuple[str, ...]) -> dict[str, Any]:
-        while True:
-            data: dict[str, Any] = self.call("GET", path)
-            if data["status"] in done:
-                return data
-            time.sleep(POLL_S)
+        self.client.register(email, PASSWORD, "Clone", "Bench")
+        self.client.login(email, PASSWORD)
 
     def speak(self, text: str, voice_id: str) -> tuple[Audio, float]:
         """Synthesize over HTTP and download; returns the audio and the wall time."""
         started = time.perf_counter()
-        data = self.call(
-            "POST", "/api/v1/tts/synthesize", json={"text": text, "voice_id": voice_id}
-        )
-        content = self.http.get(data["audio_path"]).content
-        return decode(content), time.perf_counter() - started
+        speech = self.client.synthesize(text, voice_id=voice_id)
+        return decode(speech.audio), time.perf_counter() - started
 
 
 def speaker_of(path: Path) -> str:
@@ -229,26 +198,16 @@ def _clone_all(
     for path in recordings:
         result = SpeakerResult(recording=path.name, speaker=speaker_of(path))
         print(f"[{path.name}] upload, process, clone ...", flush=True)
-        sample = api.call(
-            "POST",
-            "/api/v1/voice/samples",
-            data={"name": path.stem},
-            files={"file": (path.name, path.read_bytes(), "audio/wav")},
-        )
-        sample_path = f"/api/v1/voice/samples/{sample['sample_id']}"
-        api.call("POST", f"{sample_path}/process", json={})
-        assert api.wait(sample_path, ("ready", "failed"))["status"] == "ready"
+        sample = api.client.upload_sample(path, name=path.stem)
+        processed = api.client.process_sample(sample["sample_id"])
+        assert processed["status"] == "ready", processed
         started_at = time.perf_counter()
-        clone = api.call(
-            "POST",
-            "/api/v1/voice/clones",
-            json={"sample_ids": [sample["sample_id"]], "name": f"{path.stem} clone"},
-        )
-        trained = api.wait(f"/api/v1/voice/clones/{clone['clone_id']}", ("ready", "failed"))
+        try:
+            trained = api.client.create_clone([sample["sample_id"]], f"{path.stem} clone")
+        except JobFailed as exc:
+            raise RuntimeError(f"clone of {path.name} failed: {exc}") from exc
         result.train_s = round(time.perf_counter() - started_at, 1)
-        if trained["status"] != "ready":
-            raise RuntimeError(f"clone of {path.name} failed: {trained['error_message']}")
-        result.clone_id = clone["clone_id"]
+        result.clone_id = trained["clone_id"]
         result.fitted_similarity = trained["speaker_similarity"]
         spoken = [api.speak(text, result.clone_id) for text in SENTENCES]
         cloned = join([a for a, _ in spoken])

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import statistics
+import struct
 import sys
 import tempfile
 import threading
@@ -30,8 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
@@ -39,6 +38,7 @@ if str(_HERE) not in sys.path:
 from bench.client import PASSWORD  # noqa: E402
 from bench.service import services  # noqa: E402
 
+from voxify.client import Client  # noqa: E402
 from voxify.engines.piper import PiperEngine  # noqa: E402
 from voxify.text import stream_pieces  # noqa: E402
 
@@ -75,54 +75,35 @@ class Sample:
 
 
 class User:
-    """One signed-up account with its own connection."""
+    """One signed-up account with its own connection (voxify.client)."""
 
     def __init__(self, url: str, index: int, voice: dict[str, str] | None = None) -> None:
         self.voice = voice or {}  # voice_id and language of every request; {} = the preset
-        self.http = httpx.Client(base_url=url, timeout=300)
+        self.client = Client(url, timeout=300, max_retries=0)
         email = f"stream-bench-{index}-{time.time_ns()}@example.com"
-        self.http.post(
-            "/api/v1/auth/register",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "first_name": "Stream",
-                "last_name": "Bench",
-            },
-        )
-        tokens = self.http.post(
-            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        ).json()["data"]
-        self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        self.client.register(email, PASSWORD, "Stream", "Bench")
+        self.client.login(email, PASSWORD)
 
     def streamed(self, text: str) -> Sample:
         started = time.perf_counter()
         first = None
+        head = b""
         received = 0
-        with self.http.stream(
-            "POST", "/api/v1/tts/stream", json={"text": text, "format": "wav", **self.voice}
-        ) as response:
-            response.raise_for_status()
-            rate = int(response.headers["x-sample-rate"])
-            for part in response.iter_raw():
-                received += len(part)
-                if first is None and received > WAV_HEADER:
-                    first = time.perf_counter() - started
+        for part in self.client.stream(text, format="wav", **self.voice):
+            received += len(part)
+            head = head if len(head) >= WAV_HEADER else (head + part)[:WAV_HEADER]
+            if first is None and received > WAV_HEADER:
+                first = time.perf_counter() - started
         total = time.perf_counter() - started
+        rate = struct.unpack("<I", head[24:28])[0]
         return Sample(first or total, total, (received - WAV_HEADER) / 2 / rate)
 
     def whole(self, text: str) -> Sample:
         started = time.perf_counter()
-        posted = self.http.post("/api/v1/tts/synthesize", json={"text": text, **self.voice})
-        posted.raise_for_status()
-        data = posted.json()["data"]
-        first = None
-        with self.http.stream("GET", data["audio_path"]) as response:
-            response.raise_for_status()
-            for _ in response.iter_raw():
-                first = first or time.perf_counter() - started
+        info = self.client.speak(text, **self.voice)
+        self.client.download(info["file_id"])
         total = time.perf_counter() - started
-        return Sample(first or total, total, float(data["duration"]))
+        return Sample(total, total, float(info["duration"]))
 
 
 def percentile(values: Sequence[float], q: float) -> float:
