@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from voxify.client import calls
-from voxify.client.calls import Call, Speech, data_of, is_final, retry_delay
+from voxify.client.calls import Call, Speech, data_of, is_final, request_options, retry_delay
 from voxify.client.errors import ConnectionFailed, JobFailed, error_from
 
 Progress = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -165,24 +165,12 @@ class AsyncClient:
         await self.wait_for_job(clone["job_id"], on_progress=on_progress)
         return await self.clone(clone["clone_id"])
 
-    def _headers(self, call: Call) -> dict[str, str]:
-        headers = dict(call.headers)
-        if self.credential:
-            headers["Authorization"] = f"Bearer {self.credential}"
-        return headers
-
     async def _send(self, call: Call) -> httpx.Response:
         attempt = 0
         while True:
             try:
                 response = await self._http.request(
-                    call.method,
-                    call.path,
-                    params=call.params,
-                    json=call.json,
-                    files=call.files,
-                    data=call.data,
-                    headers=self._headers(call),
+                    call.method, call.path, **request_options(call, self.credential)
                 )
             except httpx.TransportError as exc:
                 raise ConnectionFailed(f"Cannot reach {self._http.base_url}: {exc}") from exc
@@ -200,7 +188,7 @@ class AsyncClient:
             call.method,
             call.path,
             json=call.json,
-            headers=self._headers(call),
+            headers=request_options(call, self.credential)["headers"],
             timeout=timeout if timeout is not None else self._http.timeout,
         )
         try:

@@ -39,6 +39,21 @@ class Speech:
     info: dict[str, Any]
 
 
+def request_options(call: Call, credential: str | None) -> dict[str, Any]:
+    """httpx's keyword arguments for ``call``, with the credential as a Bearer header (API
+    keys and access tokens alike)."""
+    headers = dict(call.headers)
+    if credential:
+        headers["Authorization"] = f"Bearer {credential}"
+    return {
+        "params": call.params,
+        "json": call.json,
+        "files": call.files,
+        "data": call.data,
+        "headers": headers,
+    }
+
+
 def retry_delay(
     response: httpx.Response, attempt: int, max_retries: int, max_wait: float
 ) -> float | None:
