@@ -7,7 +7,8 @@ import time
 
 import httpx
 
-from tests.integration.conftest import login
+from tests.integration.conftest import PASSWORD, login
+from voxify.client import Client
 
 SENTENCE = "This sentence is one of many in a long text that nobody will listen to the end of."
 
@@ -36,18 +37,18 @@ def test_sse_stream_over_ray(http: httpx.Client) -> None:
     assert http.get(events[-1]["audio_path"], headers=headers).status_code == 200
 
 
-def test_raw_stream_starts_early_and_closing_stops_the_replica(http: httpx.Client) -> None:
-    headers = login(http, "raw-ray@example.com")
+def test_raw_stream_starts_early_and_closing_stops_the_replica(serve_url: str) -> None:
+    voxify = Client(serve_url)
+    voxify.register("raw-ray@example.com", PASSWORD, "Raw", "Stream")
+    voxify.login("raw-ray@example.com", PASSWORD)
     text = " ".join([SENTENCE] * 60)  # ~5 minutes of speech, ~20 s of work
     before = synthesizer_stats()
     started = time.perf_counter()
-    with http.stream(
-        "POST", "/api/v1/tts/stream", headers=headers, json={"text": text, "format": "wav"}
-    ) as response:
-        assert response.status_code == 200
-        first = next(response.iter_raw())
-        first_audio_s = time.perf_counter() - started
-    # Leaving the `with` closed the connection after the header and first piece.
+    pieces = voxify.stream(text, format="wav")
+    first = next(pieces)
+    first_audio_s = time.perf_counter() - started
+    pieces.close()  # the client leaves after the first piece: the connection closes
+    voxify.close()
     assert len(first) >= 44 and first_audio_s < 5
     deadline = time.monotonic() + 20
     while synthesizer_stats().get("streams_stopped", 0) <= before.get("streams_stopped", 0):
