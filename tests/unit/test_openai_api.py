@@ -151,7 +151,10 @@ def test_models_and_voices(sdk_client: Any) -> None:
     assert sdk.models.retrieve("tts-1").owned_by == "voxify"
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("whisper-1")
-    voices = client.get("/v1/audio/voices", headers={"Authorization": f"Bearer {sdk.api_key}"})
+    auth = {"Authorization": f"Bearer {sdk.api_key}"}
+    listed = client.get("/v1/audio/models", headers=auth).json()["data"]
+    assert [m["id"] for m in listed] == ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
+    voices = client.get("/v1/audio/voices", headers=auth)
     ids = [v["id"] for v in voices.json()["voices"]]
     assert {"alloy", "nova", "onyx"} <= set(ids) and "default_voice_001" in ids
 

@@ -105,6 +105,7 @@ async def create_speech(
 
 
 @router.get("/models")
+@router.get("/audio/models")  # where some TTS front-ends (SillyTavern, Open WebUI) look
 def list_models(user: CurrentUser) -> JSONResponse:
     """The model names this door accepts."""
     return JSONResponse({"object": "list", "data": [_model(name) for name in MODELS]})
