@@ -85,6 +85,11 @@ def window_count(*, session: Session, key: str, window_s: int, now: float | None
     return _count(session, key, _window_start(now, window_s))
 
 
+def request_key(user_id: str) -> str:
+    """The per-minute request limit's key of a user (every authenticated request counts)."""
+    return f"req:{user_id}"
+
+
 def synthesis_key(user_id: str) -> str:
     """The daily-quota key every synthesis (job, sync, stream) counts under, and refunds to."""
     return f"synth:{user_id}"

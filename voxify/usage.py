@@ -21,7 +21,9 @@ def usage(*, session: Session, settings: Settings, user: User) -> dict[str, Any]
     day = limits.window_count(
         session=session, key=limits.synthesis_key(user.id), window_s=limits.DAY_S, now=now
     )
-    minute = limits.window_count(session=session, key=f"req:{user.id}", window_s=60, now=now)
+    minute = limits.window_count(
+        session=session, key=limits.request_key(user.id), window_s=60, now=now
+    )
     day_end = (int(now // limits.DAY_S) + 1) * limits.DAY_S
     files, seconds, size = session.execute(
         select(

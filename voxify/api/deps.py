@@ -64,7 +64,7 @@ def authenticate_credential(services: Services, token: str) -> tuple[User, froze
             user = authenticate(session=session, settings=services.settings, access_token=token)
         limits.hit(
             session=session,
-            key=f"req:{user.id}",
+            key=limits.request_key(user.id),
             limit=services.settings.requests_per_minute,
             window_s=60,
         )
@@ -88,13 +88,18 @@ def scoped(*allowed: Scope) -> Callable[..., User]:
     """A dependency: the current user, whose key (if any) holds one of ``allowed``."""
 
     def check(request: Request, user: CurrentUser) -> User:
-        scopes: frozenset[Scope] | None = request.state.scopes
-        if scopes is not None and scopes.isdisjoint(allowed):
-            needed = " or ".join(f"'{scope}'" for scope in allowed)
-            raise Forbidden(f"This API key lacks the {needed} scope")
+        require_scope(request.state.scopes, *allowed)
         return user
 
     return check
+
+
+def require_scope(scopes: frozenset[Scope] | None, *allowed: Scope) -> None:
+    """Forbidden unless the credential is a session (None) or a key holding one of
+    ``allowed``."""
+    if scopes is not None and scopes.isdisjoint(allowed):
+        needed = " or ".join(f"'{scope}'" for scope in allowed)
+        raise Forbidden(f"This API key lacks the {needed} scope")
 
 
 def admin_user(request: Request, user: CurrentUser) -> User:

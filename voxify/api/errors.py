@@ -45,12 +45,16 @@ def error_response(
     request: Request | None = None,
 ) -> JSONResponse:
     """An error answer in the envelope (in OpenAI's shape under /v1/)."""
-    if request is not None and request.url.path.startswith(OPENAI_PREFIX):
+    if request is not None and _openai(request):
         body = openai_error(status_code, code, message, details)
     else:
         error = {"code": code, "message": message, "details": details}
         body = envelope(message=message, error=error)
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def _openai(request: Request) -> bool:
+    return request.url.path.startswith(OPENAI_PREFIX)
 
 
 def openai_error(status_code: int, code: str, message: str, details: Any) -> dict[str, Any]:
@@ -96,10 +100,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details[:5])
+    status = 400 if _openai(request) else 422  # OpenAI answers bad parameters with 400
     message = f"Invalid request: {summary}"
-    if request.url.path.startswith(OPENAI_PREFIX):  # OpenAI answers bad parameters with 400
-        return error_response(400, "VALIDATION_ERROR", message, details, request=request)
-    return error_response(422, "VALIDATION_ERROR", message, details)
+    return error_response(status, "VALIDATION_ERROR", message, details, request=request)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from voxify.api.context import Services
-from voxify.api.deps import authenticate_credential
+from voxify.api.deps import authenticate_credential, require_scope
 from voxify.auth.keys import Scope
 from voxify.db.models import User
-from voxify.errors import Forbidden, VoxifyError
+from voxify.errors import VoxifyError
+from voxify.files.service import file_info
 from voxify.synthesis.options import Speech
 from voxify.synthesis.timings import word_timings
 
@@ -57,22 +58,14 @@ async def synthesize(
     try:
         user = await _user(services, api_key)
         speech = _speech(text, options, timestamps=timestamps)
-        file, voice, audio = await services.speech.synthesize(user, speech)
-        data = await asyncio.to_thread(services.blobs.get, file.blob_key)
+        result = await services.speech.synthesize(user, speech)
     except VoxifyError as exc:
         raise _refusal(exc) from None
-    info = {
-        "file_id": file.id,
-        "voice_id": voice.voice_model_id,
-        "engine": voice.engine,
-        "format": file.format,
-        "sample_rate": file.sample_rate,
-        "duration": file.duration,
-        "content_type": file.content_type,
-    }
+    voice = result.voice
+    info = {**file_info(result.file), "voice_id": voice.voice_model_id, "engine": voice.engine}
     if timestamps:
-        info.update(word_timings(audio, voice.engine))
-    return HandleResult(data, info)
+        info.update(word_timings(result.audio, voice.engine))
+    return HandleResult(result.data, info)
 
 
 async def stream(
@@ -91,8 +84,7 @@ async def stream(
 
 async def _user(services: Services, api_key: str) -> User:
     user, scopes = await asyncio.to_thread(authenticate_credential, services, api_key)
-    if scopes is not None and Scope.SYNTHESIZE not in scopes:
-        raise Forbidden("This API key lacks the 'synthesize' scope")
+    require_scope(scopes, Scope.SYNTHESIZE)
     return user
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +12,15 @@ from typing import Any
 import httpx
 
 from voxify.client import calls
-from voxify.client.calls import Call, Speech, data_of, is_final, request_options, retry_delay
+from voxify.client.calls import (
+    Call,
+    Speech,
+    data_of,
+    is_final,
+    request_options,
+    retry_delay,
+    sse_event,
+)
 from voxify.client.errors import ConnectionFailed, JobFailed, error_from
 
 Progress = Callable[[dict[str, Any]], Awaitable[None] | None]
@@ -101,9 +108,9 @@ class AsyncClient:
     ) -> dict[str, Any]:
         async with self._open_stream(calls.progress(job_id), timeout=timeout) as response:
             async for line in response.aiter_lines():
-                if not line.startswith("data: "):
+                event = sse_event(line)
+                if event is None:
                     continue
-                event = json.loads(line[6:])
                 if on_progress is not None and "progress" in event:
                     result = on_progress(event)
                     if asyncio.iscoroutine(result):

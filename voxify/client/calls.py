@@ -4,7 +4,7 @@ the sync and async clients differ only in how they wait."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,11 +77,9 @@ def data_of(response: httpx.Response) -> Any:
     return response.json()["data"]
 
 
-def sse_events(lines: Iterable[str]) -> Iterable[dict[str, Any]]:
-    """The JSON events of a Server-Sent Events body (comments and keep-alives skipped)."""
-    for line in lines:
-        if line.startswith("data: "):
-            yield json.loads(line[6:])
+def sse_event(line: str) -> dict[str, Any] | None:
+    """The JSON event of one Server-Sent Events line; None for comments and keep-alives."""
+    return json.loads(line[6:]) if line.startswith("data: ") else None
 
 
 def is_final(event: Mapping[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from voxify.client.calls import (
     is_final,
     request_options,
     retry_delay,
-    sse_events,
+    sse_event,
 )
 from voxify.client.errors import ConnectionFailed, JobFailed, error_from
 
@@ -127,7 +127,10 @@ class Client:
     ) -> dict[str, Any]:
         """Follow the job's live progress until it ends; its final state, or JobFailed."""
         with self._open_stream(calls.progress(job_id), timeout=timeout) as response:
-            for event in sse_events(response.iter_lines()):
+            for line in response.iter_lines():
+                event = sse_event(line)
+                if event is None:
+                    continue
                 if on_progress is not None and "progress" in event:
                     on_progress(event)
                 if is_final(event):

@@ -33,6 +33,7 @@ from voxify.client.errors import ApiError, ConnectionFailed
 RATE = 22050  # every voice is delivered at this rate, as 16-bit mono PCM
 WIDTH = 2
 CHUNK_BYTES = 2048 * WIDTH  # audio-chunk events of 2048 samples
+ATTRIBUTION = Attribution(name="Voxify", url="https://github.com/voxify")
 # A sentence ends at . ! ? (or their CJK forms) followed by space: speak it while more arrives.
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
@@ -85,7 +86,7 @@ class VoxifyHandler(AsyncEventHandler):
             TtsVoice(
                 name=voice["voice_model_id"],
                 description=voice["name"],
-                attribution=Attribution(name="Voxify", url="https://github.com/voxify"),
+                attribution=ATTRIBUTION,
                 installed=True,
                 version=None,
                 languages=list(voice.get("languages") or [voice["language"]]),
@@ -95,7 +96,7 @@ class VoxifyHandler(AsyncEventHandler):
         program = TtsProgram(
             name="voxify",
             description="Voxify text to speech: presets and your own voice clones",
-            attribution=Attribution(name="Voxify", url="https://github.com/voxify"),
+            attribution=ATTRIBUTION,
             installed=True,
             version=__version__,
             voices=voices,

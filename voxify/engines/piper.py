@@ -54,6 +54,7 @@ class PiperEngine:
         self._silent_ids = _silent_ids(config.phoneme_id_map)
         self._token_cache: dict[str, tuple[str, ...]] = {}  # token -> phonemes (word timings)
         self.sample_rate: int = config.sample_rate
+        self._pause_samples = round(SENTENCE_PAUSE_S * self.sample_rate)  # between sentences
 
     def with_threads(self, intra_op_threads: int) -> PiperEngine:
         """The same voice on an ONNX session of its own with this many threads (0: default).
@@ -81,10 +82,9 @@ class PiperEngine:
             return Audio(self._join(clips), self.sample_rate)
         length_scale = self._length_scale(speed)
         seconds_per_frame = self._config.hop_length / self.sample_rate
-        pause = round(SENTENCE_PAUSE_S * self.sample_rate)
         clips, spoken, offset = [], [], 0
         for phonemes, ids in self._sentences(text):
-            offset += pause if clips else 0
+            offset += self._pause_samples if clips else 0
             (samples,), (durations,) = self._run([ids], length_scale)
             spoken += timed_phonemes(
                 phonemes,
@@ -209,7 +209,7 @@ class PiperEngine:
         return samples, durations
 
     def _join(self, sentences: Sequence[np.ndarray]) -> np.ndarray:
-        pause = np.zeros(round(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
+        pause = np.zeros(self._pause_samples, dtype=np.float32)
         parts: list[np.ndarray] = []
         for index, samples in enumerate(sentences):
             if index:

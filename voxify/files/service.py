@@ -35,8 +35,9 @@ def write_audio(
     file_id: str | None = None,
     voice_id: str | None = None,
     engine: str | None = None,
-) -> File:
-    """Encode ``audio`` and put it in the blob store; returns the unsaved File row.
+) -> tuple[File, bytes]:
+    """Encode ``audio`` and put it in the blob store; returns the unsaved File row and the
+    bytes written (so a caller that hands them on does not read them back).
 
     The blob is written before the row so that a row never points at missing bytes; a caller
     whose transaction fails deletes the blob (see ``discard``).
@@ -58,7 +59,7 @@ def write_audio(
         format=fmt,
         voice_id=voice_id,
         engine=engine,
-    )
+    ), data
 
 
 def discard(*, blobs: BlobStore, file: File) -> None:

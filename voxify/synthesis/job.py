@@ -67,7 +67,7 @@ def run_synthesis(context: JobContext, job: Job) -> None:
             10.0 + 80.0 * (index + 1) / len(chunks),
             f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)",
         )
-    file = write_audio(
+    file, _ = write_audio(
         blobs=runner.blobs,
         owner_id=job.user_id,
         audio=Audio.join(pieces, pause_s=CHUNK_PAUSE_S),

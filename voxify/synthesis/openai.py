@@ -23,7 +23,6 @@ OPENAI_VOICES: dict[str, str] = {
     "marin": "female",
     "cedar": "male",
 }
-RESPONSE_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 PCM_RATE = 24_000  # OpenAI's pcm is 24 kHz; clients assume it
 MODEL_CREATED = 1_764_547_200  # 2025-12-01, the "created" the model list reports
 # Engines from fastest to best sounding, as measured here (docs/benchmarks.md).

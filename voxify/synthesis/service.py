@@ -31,6 +31,17 @@ from voxify.voices.catalogue import VoiceCatalogue
 from voxify.voices.library import Voice
 
 
+@dataclass(frozen=True)
+class Synthesized:
+    """A stored synthesis: its file row, the voice that spoke, the audio (with word timings
+    if asked for) and the encoded bytes that were stored."""
+
+    file: File
+    voice: Voice
+    audio: Audio
+    data: bytes
+
+
 @dataclass
 class SpeechStream:
     """An admitted stream whose first chunk exists: what a response needs to begin."""
@@ -100,19 +111,18 @@ class SynthesisService:
             )
         return Admitted(voice=voice, request=request)
 
-    async def synthesize(self, user: User, speech: Speech) -> tuple[File, Voice, Audio]:
-        """Render bounded text now and store it as the user's file; also the voice it spoke
-        and the audio (with its word timings, if asked for)."""
+    async def synthesize(self, user: User, speech: Speech) -> Synthesized:
+        """Render bounded text now and store it as the user's file."""
         admitted = await asyncio.to_thread(self._admit, user, speech, Door.SYNC)
         try:
             audio = await self.synthesis.render(admitted.request)
         except Unavailable:
             await asyncio.to_thread(self.refund, user.id)
             raise
-        file = await asyncio.to_thread(
+        file, data = await asyncio.to_thread(
             self.store, user.id, audio, admitted.request, speech.output_format
         )
-        return file, admitted.voice, audio
+        return Synthesized(file=file, voice=admitted.voice, audio=audio, data=data)
 
     async def stream(self, user: User, speech: Speech) -> SpeechStream:
         """Admit a stream and wait for its first chunk, so that a busy pool or a bad request
@@ -138,9 +148,10 @@ class SynthesisService:
         fmt: str,
         *,
         file_id: str | None = None,
-    ) -> File:
-        """Encode and store audio with its file row; nothing is left behind if either fails."""
-        file = write_audio(
+    ) -> tuple[File, bytes]:
+        """Encode and store audio with its file row (returned with the encoded bytes); nothing
+        is left behind if either fails."""
+        file, data = write_audio(
             blobs=self.blobs,
             owner_id=owner_id,
             audio=audio,
@@ -155,7 +166,7 @@ class SynthesisService:
         except BaseException:
             discard(blobs=self.blobs, file=file)
             raise
-        return file
+        return file, data
 
     def refund(self, user_id: str) -> None:
         """The pool refused the work (503 + Retry-After): today's quota does not pay for it."""

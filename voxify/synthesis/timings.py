@@ -12,7 +12,7 @@ UNAVAILABLE = {
 }
 
 
-def word_list(words: tuple[WordTiming, ...], offset: float = 0.0) -> list[dict[str, Any]]:
+def _word_list(words: tuple[WordTiming, ...], offset: float = 0.0) -> list[dict[str, Any]]:
     """Each word with its start and end in seconds, ``offset`` added."""
     return [
         {"word": w.word, "start": round(w.start + offset, 3), "end": round(w.end + offset, 3)}
@@ -20,9 +20,10 @@ def word_list(words: tuple[WordTiming, ...], offset: float = 0.0) -> list[dict[s
     ]
 
 
-def word_timings(audio: Audio, engine: str) -> dict[str, Any]:
-    """``{"words": [...]}``, or ``{"words": None, "timestamps_unavailable": reason}``."""
+def word_timings(audio: Audio, engine: str, offset: float = 0.0) -> dict[str, Any]:
+    """``{"words": [...]}`` (``offset`` added to every time), or ``{"words": None,
+    "timestamps_unavailable": reason}``."""
     if audio.words is None:
         reason = UNAVAILABLE.get(engine, f"The {engine} engine does not report word timings")
         return {"words": None, "timestamps_unavailable": reason}
-    return {"words": word_list(audio.words)}
+    return {"words": _word_list(audio.words, offset)}

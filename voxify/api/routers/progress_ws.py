@@ -13,11 +13,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
 from voxify.api.context import Services
-from voxify.api.deps import authenticate_credential
+from voxify.api.deps import authenticate_credential, require_scope
 from voxify.auth.keys import Scope
 from voxify.db.models import User
 from voxify.db.session import session_scope
-from voxify.errors import AuthError, Forbidden, VoxifyError
+from voxify.errors import AuthError, VoxifyError
 from voxify.jobs import service
 
 router = APIRouter(tags=["jobs"])
@@ -55,8 +55,7 @@ async def job_progress_ws(websocket: WebSocket, job_id: str, token: str | None =
 
 def _authorize(services: Services, token: str, job_id: str) -> User:
     user, scopes = authenticate_credential(services, token)
-    if scopes is not None and scopes.isdisjoint({Scope.SYNTHESIZE, Scope.VOICES}):
-        raise Forbidden("This API key lacks the 'synthesize' or 'voices' scope")
+    require_scope(scopes, Scope.SYNTHESIZE, Scope.VOICES)
     with session_scope(services.sessions) as session:
         service.get_job(session=session, user=user, job_id=job_id)  # NotFound if not theirs
     return user

@@ -25,7 +25,7 @@ from voxify.jobs.schemas import LANGUAGE_PATTERN, OutputFormat
 from voxify.speech import Audio
 from voxify.synthesis import Speech
 from voxify.synthesis.schemas import StreamRequest
-from voxify.synthesis.timings import word_list, word_timings
+from voxify.synthesis.timings import word_timings
 from voxify.text import word_count
 
 router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
@@ -100,12 +100,7 @@ async def synthesize_stream(
                     "sample_rate": chunk.audio.sample_rate,
                 }
                 if timestamps:
-                    timed = chunk.audio.words
-                    event.update(
-                        word_timings(chunk.audio, planned.engine)
-                        if timed is None
-                        else {"words": word_list(timed, offset=start)}
-                    )
+                    event.update(word_timings(chunk.audio, planned.engine, offset=start))
                 start += chunk.audio.duration
                 yield _sse(event)
                 yield _sse(

@@ -28,7 +28,8 @@ async def synthesize(
     data: TTSRequest, request: Request, user: CurrentUser, services: ServicesDep
 ) -> JSONResponse:
     """Synthesize short text now and return where to download it."""
-    file, voice, audio = await services.speech.synthesize(user, data.speech())
+    result = await services.speech.synthesize(user, data.speech())
+    file, voice = result.file, result.voice
     body: dict[str, Any] = {
         "synthesis_id": file.id,
         "file_id": file.id,
@@ -41,7 +42,7 @@ async def synthesize(
         "size": file.size,
     }
     if data.timestamps:
-        body.update(word_timings(audio, voice.engine))
+        body.update(word_timings(result.audio, voice.engine))
     return respond(body, message="Speech synthesis completed")
 
 
