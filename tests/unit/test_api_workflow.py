@@ -181,7 +181,9 @@ def test_voice_models_and_health(client: TestClient) -> None:
     assert models["meta"]["filters"]["available_types"] == ["preset"]
     one = client.get("/api/v1/voice/models/default_voice_001", headers=headers).json()["data"]
     assert one["model_config"]["sample_rate"] == 22050
-    assert client.get("/api/v1/voice/models?language=fr-FR", headers=headers).json()["data"] == []
+    french = client.get("/api/v1/voice/models?language=fr-FR", headers=headers).json()["data"]
+    assert [m["voice_model_id"] for m in french] == ["kokoro_ff_siwis"]
+    assert client.get("/api/v1/voice/models?language=de-DE", headers=headers).json()["data"] == []
     health = client.get("/api/v1/health").json()["data"]
     assert health["status"] == "ready" and set(health["parts"]) == {
         "database",

@@ -18,6 +18,7 @@ from voxify.ports import AsyncVoiceprints, JobLauncher, Synthesis, Voiceprints
 from voxify.storage import BlobStore, blob_store_for
 from voxify.synthesis import SynthesisService
 from voxify.voices.catalogue import VoiceCatalogue
+from voxify.voices.previews import Previews
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Services:
     # The same Embedder for routes, awaited (job handlers use the blocking one).
     voiceprints_async: AsyncVoiceprints
     progress: ProgressHub
+    previews: Previews
 
     def with_synthesis(self, synthesis: Synthesis) -> Services:
         """The same services over other engine pools (a fault-injecting wrapper, say)."""
@@ -42,6 +44,12 @@ class Services:
             synthesis=synthesis,
             speech=SynthesisService(
                 settings=self.settings,
+                sessions=self.sessions,
+                blobs=self.blobs,
+                catalogue=self.catalogue,
+                synthesis=synthesis,
+            ),
+            previews=Previews(
                 sessions=self.sessions,
                 blobs=self.blobs,
                 catalogue=self.catalogue,
@@ -95,4 +103,5 @@ def build_services(
             catalogue=catalogue,
             synthesis=synthesis,
         ),
+        previews=Previews(sessions=sessions, blobs=blobs, catalogue=catalogue, synthesis=synthesis),
     )

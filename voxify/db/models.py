@@ -50,7 +50,7 @@ class User(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16), default="user")
     is_active: Mapped[bool] = mapped_column(default=True)
-    selected_voice_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    selected_voice_id: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -73,7 +73,7 @@ class Job(Base):
     title: Mapped[str | None] = mapped_column(String(255), default=None)
     # What the job works on besides text: a voice sample (processing) or a clone (training).
     subject_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
-    voice_model_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    voice_model_id: Mapped[str | None] = mapped_column(String(200), default=None)
     text_content: Mapped[str | None] = mapped_column(Text, default=None)
     text_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     text_language: Mapped[str] = mapped_column(String(16), default="en-US")
@@ -147,6 +147,8 @@ class VoiceClone(Base):
     engine: Mapped[str] = mapped_column(String(16), default="piper")
     conversion: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     latents_blob_key: Mapped[str | None] = mapped_column(String(512), default=None)
+    # A Kokoro voice: [[pack, weight], ...] (a saved blend, or a clone's fitted style)
+    style: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
     similarity: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_similarity: Mapped[float | None] = mapped_column(Float, default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
@@ -170,10 +172,34 @@ class File(Base):
     duration: Mapped[float | None] = mapped_column(Float, default=None)
     sample_rate: Mapped[int | None] = mapped_column(Integer, default=None)
     format: Mapped[str] = mapped_column(String(8))
-    voice_id: Mapped[str | None] = mapped_column(String(64), default=None)  # who spoke it
+    voice_id: Mapped[str | None] = mapped_column(String(200), default=None)  # who spoke it
     engine: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class VoiceFavorite(Base):
+    """A voice one user marked as a favorite."""
+
+    __tablename__ = "voice_favorites"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    voice_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VoicePreview(Base):
+    """A voice's preview clip, rendered once and stored (blob key and what it holds)."""
+
+    __tablename__ = "voice_previews"
+
+    voice_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    blob_key: Mapped[str] = mapped_column(String(512))
+    duration: Mapped[float] = mapped_column(Float)
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RateCounter(Base):

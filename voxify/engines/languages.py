@@ -22,3 +22,18 @@ XTTS_LANGUAGES = {
     "ja": "ja-JP",
     "hi": "hi-IN",
 }
+
+_NAMES = {
+    "en-US": "US English",
+    "en-GB": "British English",
+    "es-ES": "Spanish",
+    "fr-FR": "French",
+    "hi-IN": "Hindi",
+    "it-IT": "Italian",
+    "pt-BR": "Brazilian Portuguese",
+}
+
+
+def language_name(tag: str) -> str:
+    """A language tag as a person reads it (the tag itself where none is known)."""
+    return _NAMES.get(tag, tag)

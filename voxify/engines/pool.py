@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, nullcontext
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from voxify.storage import BlobStore
 from voxify.text import split_chunks, stream_pieces
 
 if TYPE_CHECKING:
+    from voxify.engines.kokoro import KokoroEngine
     from voxify.engines.xtts import XttsEngine
 
 LATENTS_CACHE = 64  # clones whose XTTS latents a replica keeps in memory
@@ -29,14 +30,24 @@ LATENTS_CACHE = 64  # clones whose XTTS latents a replica keeps in memory
 PIECE_PAUSE_S = {"sentence": 0.12, "clause": 0.06, "word": 0.0}
 
 
+Speak = Callable[[str, float], Audio]  # a piece's text and deadline -> its speech
+
+
+def _style(request: SynthesisRequest) -> tuple[tuple[str, float], ...]:
+    if not request.style:
+        raise ValueError("a Kokoro request names its voice packs (style)")
+    return request.style
+
+
 class EngineSet:
-    """Piper and/or XTTS in one process; each request names the engine that renders it.
+    """Piper, Kokoro and/or XTTS in one process; each request names the engine that renders it.
 
     Calls are granted earliest deadline first: streams interleave by need (Piper by piece,
     XTTS by ~20-token chunk). XTTS runs one call at a time (its GPT prefix is per-process
     state). Piper does too, unless ``piper_narrow`` gives it one-thread twins of ``piper``
     (one per core): then a lone render takes ``piper`` and every core, and overlapping renders
-    take one twin and one core each (CoreScheduler). Effects run outside the engine locks.
+    take one twin and one core each (CoreScheduler). Kokoro runs one call at a time, with
+    every core. Effects run outside the engine locks.
     """
 
     def __init__(
@@ -45,9 +56,12 @@ class EngineSet:
         xtts: XttsEngine | None = None,
         blobs: BlobStore | None = None,
         piper_narrow: Sequence[Engine] = (),
+        kokoro: KokoroEngine | None = None,
     ) -> None:
         self.piper = piper
         self.xtts = xtts
+        self.kokoro = kokoro
+        self._kokoro_lock = DeadlineLock()
         self._blobs = blobs
         self._latents: OrderedDict[str, bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -77,6 +91,16 @@ class EngineSet:
                     seed=request.seed,
                 )
             return finish(audio, request)
+        if request.engine == "kokoro":
+            kokoro = self._need_kokoro()
+            with self._kokoro_lock.hold(time.monotonic()):
+                audio = kokoro.synthesize(
+                    request.text,
+                    voice=_style(request),
+                    language=request.language,
+                    speed=request.speed,
+                )
+            return finish(audio, request)
         with self._need_piper().hold(time.monotonic()) as piper:
             audio = piper.synthesize(
                 request.text, speed=request.speed, timestamps=request.timestamps
@@ -97,13 +121,16 @@ class EngineSet:
     def stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
         """Speech as it is produced; closing the iterator stops the work after the current piece.
 
-        Piper renders the opening clause alone and then sentence by sentence; XTTS streams its
-        GPT tokens through the decoder. Bad input raises on the first ``next``.
+        Piper and Kokoro render the opening clause alone and then sentence by sentence; XTTS
+        streams its GPT tokens through the decoder. Bad input raises on the first ``next``.
         """
         self.stats["streams_started"] += 1
-        chunks = (
-            self._xtts_stream(request) if request.engine == "xtts" else self._piper_stream(request)
-        )
+        if request.engine == "xtts":
+            chunks = self._xtts_stream(request)
+        elif request.engine == "kokoro":
+            chunks = self._piece_stream(request, self._kokoro_piece(request))
+        else:
+            chunks = self._piece_stream(request, self._piper_piece(request))
         finished = False
         try:
             for chunk in chunks:
@@ -124,18 +151,37 @@ class EngineSet:
         """The studio speakers of the XTTS model, or None where XTTS does not run."""
         return None if self.xtts is None else self.xtts.speakers
 
-    def _piper_stream(self, request: SynthesisRequest) -> Iterator[Chunk]:
+    def kokoro_voices(self) -> list[str] | None:
+        """The Kokoro voice packs, or None where Kokoro does not run."""
+        return None if self.kokoro is None else list(self.kokoro.voices)
+
+    def _piper_piece(self, request: SynthesisRequest) -> Speak:
         cores = self._need_piper()
+
+        def speak(text: str, deadline: float) -> Audio:
+            with cores.hold(deadline) as piper:
+                return piper.synthesize(text, speed=request.speed, timestamps=request.timestamps)
+
+        return speak
+
+    def _kokoro_piece(self, request: SynthesisRequest) -> Speak:
+        kokoro, voice = self._need_kokoro(), _style(request)
+
+        def speak(text: str, deadline: float) -> Audio:
+            with self._kokoro_lock.hold(deadline):
+                return kokoro.synthesize(
+                    text, voice=voice, language=request.language, speed=request.speed
+                )
+
+        return speak
+
+    def _piece_stream(self, request: SynthesisRequest, speak: Speak) -> Iterator[Chunk]:
         pieces = stream_pieces(request.text)
         total = sum(len(piece.text) for piece in pieces)
         done = 0
         deadline = time.monotonic()  # the first piece is due now, each next one when the
         for index, piece in enumerate(pieces):  # listener reaches the end of what was sent
-            with cores.hold(deadline) as piper:
-                audio = piper.synthesize(
-                    piece.text, speed=request.speed, timestamps=request.timestamps
-                )
-            audio = finish(audio, request)
+            audio = finish(speak(piece.text, deadline), request)
             pause = 0.0 if index == len(pieces) - 1 else PIECE_PAUSE_S[piece.end]
             samples = np.concatenate(
                 [audio.samples, np.zeros(round(pause * audio.sample_rate), dtype=np.float32)]
@@ -212,6 +258,11 @@ class EngineSet:
             raise EngineUnavailable("This synthesizer runs no Piper engine")
         return self._piper_cores
 
+    def _need_kokoro(self) -> KokoroEngine:
+        if self.kokoro is None:
+            raise EngineUnavailable("This deployment runs no Kokoro engine (run `voxify setup`)")
+        return self.kokoro
+
     def _need_xtts(self) -> XttsEngine:
         if self.xtts is None:
             raise EngineUnavailable()
@@ -243,3 +294,18 @@ def open_xtts(settings: Settings) -> XttsEngine | None:
     from voxify.engines.xtts import XttsEngine
 
     return XttsEngine(settings.xtts_model_dir, max_new_tokens=settings.xtts_max_new_tokens)
+
+
+def open_kokoro(settings: Settings, *, intra_op_threads: int = 0) -> KokoroEngine | None:
+    """Kokoro over the files `voxify setup` assembled, or None where they are absent. It runs
+    on CUDA where onnxruntime has it (onnxruntime-gpu), else on the CPU."""
+    import onnxruntime as ort
+
+    from voxify.engines.kokoro import KokoroEngine
+
+    providers = [p for p in ("CUDAExecutionProvider",) if p in ort.get_available_providers()]
+    return KokoroEngine.open(
+        settings.kokoro_dir,
+        intra_op_threads=intra_op_threads,
+        providers=(*providers, "CPUExecutionProvider"),
+    )

@@ -35,8 +35,9 @@ class SynthesisOptions(BaseModel):
 
 class JobCreate(SynthesisOptions):
     text_content: str = Field(min_length=1, max_length=200_000)
-    voice_model_id: str | None = Field(None, min_length=1, max_length=64)
-    text_language: str = Field("en-US", pattern=LANGUAGE_PATTERN, max_length=16)
+    voice_model_id: str | None = Field(None, min_length=1, max_length=200)
+    # None: the voice's own language
+    text_language: str | None = Field(None, pattern=LANGUAGE_PATTERN, max_length=16)
     config: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -46,7 +47,7 @@ class JobUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text_content: str | None = Field(None, min_length=1, max_length=200_000)
-    voice_model_id: str | None = Field(None, min_length=1, max_length=64)
+    voice_model_id: str | None = Field(None, min_length=1, max_length=200)
     text_language: str | None = Field(None, pattern=LANGUAGE_PATTERN, max_length=16)
     output_format: OutputFormat | None = None
     sample_rate: int | None = Field(None, ge=8000, le=48000)

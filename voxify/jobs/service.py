@@ -50,6 +50,7 @@ def create_synthesis_job(
     )
     admitted = speech.admit(session=session, user=user, door=Door.JOB, speech=job_speech(job))
     job.voice_model_id = admitted.voice.voice_model_id
+    job.text_language = admitted.request.language  # none asked for: the voice's own
     # The rate planned when none was asked for.
     job.sample_rate = admitted.request.sample_rate or admitted.voice.sample_rate
     job.title = _title(admitted.request.text)

@@ -52,6 +52,16 @@ class Admitted:
     request: SynthesisRequest
 
 
+def _language(voice: Voice, asked: str | None) -> str:
+    """The language to render in: the asked one, except that a Kokoro voice keeps its own
+    variant of it (a British voice asked for "en" or "en-US" still phonemizes British)."""
+    if asked is None:
+        return voice.language
+    if voice.engine == "kokoro" and voice.supports_language(asked):
+        return voice.language
+    return asked
+
+
 def plan_request(
     voice: Voice, speech: Speech, *, text: str, seed: int | None = None
 ) -> SynthesisRequest:
@@ -76,11 +86,12 @@ def plan_request(
     return SynthesisRequest(
         text=text,
         voice_id=voice.voice_model_id,
-        language=speech.language or voice.language,
+        language=_language(voice, speech.language),
         engine=voice.engine,
         conversion=voice.conversion,
         latents_key=voice.latents_key,
         speaker=voice.speaker,
+        style=voice.style,
         speed=speech.speed,
         pitch=speech.pitch,
         volume=speech.volume,

@@ -12,8 +12,12 @@ class TTSRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=200_000)
-    voice_id: str | None = Field(None, min_length=1, max_length=64)
-    language: str = Field("en-US", pattern=LANGUAGE_PATTERN, max_length=16)
+    voice_id: str | None = Field(
+        None, min_length=1, max_length=200, description="A voice id or a Kokoro blend"
+    )
+    language: str | None = Field(
+        None, pattern=LANGUAGE_PATTERN, max_length=16, description="Default: the voice's own"
+    )
     config: SynthesisOptions = Field(default_factory=SynthesisOptions)
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="XTTS: same seed, same audio")
     timestamps: bool = Field(

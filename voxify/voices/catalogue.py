@@ -1,7 +1,8 @@
 """The voice catalogue: which voices this deployment offers, and which one a request means.
 
-Built once per process from what the deployment runs (Piper always; XTTS's studio speakers
-where an XTTS pool exists) and injected wherever a voice is looked up.
+Built once per process from what the deployment runs (Piper always; Kokoro's voice packs and
+XTTS's studio speakers where those pools exist) and injected wherever a voice is looked up.
+Kokoro blends (``af_bella(2)+af_sky(1)``) are accepted wherever a voice id is.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from voxify.engines.languages import XTTS_LANGUAGES
 from voxify.errors import EngineUnavailable, InvalidParameter, InvalidState, NotFound
 from voxify.status import CloneStatus
 from voxify.voices import repository
+from voxify.voices.blends import is_blend_spec, parse_blend
+from voxify.voices.kokoro_voices import KOKORO_PREFIX, KOKORO_RATE, blend_voice, kokoro_voice
 from voxify.voices.library import (
     DEFAULT_VOICE,
     PIPER_LANGUAGES,
@@ -26,6 +29,10 @@ from voxify.voices.library import (
 
 CLONE_PREFIX = "vc_"
 XTTS_CLONE_NOTE = "XTTS v2 zero-shot clone from the samples' conditioning latents"
+KOKORO_CLONE_NOTE = (
+    "Kokoro style fitted to the samples: a weighted mix of stock Kokoro voices found by a "
+    "search scored on held-out parts of the samples"
+)
 CPU_CLONE_NOTE = (
     "CPU clone: Piper speech converted toward the samples' speaker with the WORLD vocoder "
     "(F0 statistics, spectral envelope warp and equalisation) - an approximation"
@@ -35,12 +42,24 @@ CPU_CLONE_NOTE = (
 class VoiceCatalogue:
     """Presets of every engine this deployment runs, and users' clones as they speak here."""
 
-    def __init__(self, *, xtts_speakers: Sequence[str] | None = None) -> None:
-        """``xtts_speakers``: the XTTS pool's studio speakers; None where no XTTS runs."""
+    def __init__(
+        self,
+        *,
+        xtts_speakers: Sequence[str] | None = None,
+        kokoro_voices: Sequence[str] | None = None,
+    ) -> None:
+        """``xtts_speakers``: the XTTS pool's studio speakers, ``kokoro_voices``: the Kokoro
+        pool's packs; None where that engine does not run."""
         self.xtts_available = xtts_speakers is not None
+        self.kokoro_available = kokoro_voices is not None
+        self.kokoro_packs = tuple(sorted(kokoro_voices or ()))
         self._presets = {
             v.voice_model_id: v
-            for v in (*PRESETS, *(studio_voice(name) for name in xtts_speakers or ()))
+            for v in (
+                *PRESETS,
+                *(kokoro_voice(name) for name in self.kokoro_packs),
+                *(studio_voice(name) for name in xtts_speakers or ()),
+            )
         }
 
     def presets(self) -> list[Voice]:
@@ -48,10 +67,21 @@ class VoiceCatalogue:
         return list(self._presets.values())
 
     def preset(self, voice_id: str) -> Voice:
-        """The preset with this id; NotFound, or EngineUnavailable for XTTS's without XTTS."""
+        """The preset with this id, or a Kokoro blend spelled as one (``af_bella(2)+af_sky``);
+        NotFound, or EngineUnavailable for an engine this deployment does not run."""
         voice = self._presets.get(voice_id)
         if voice is not None:
             return voice
+        if is_blend_spec(voice_id) and (
+            voice_id in self.kokoro_packs or "+" in voice_id or "(" in voice_id
+        ):
+            return self.blend(voice_id)
+        if voice_id.startswith(KOKORO_PREFIX) and not self.kokoro_available:
+            raise EngineUnavailable(
+                f"Voice '{voice_id}' is a Kokoro voice; this deployment has no Kokoro engine "
+                "(run `voxify setup`)",
+                details={"voice_id": voice_id},
+            )
         if voice_id.startswith(XTTS_PREFIX) and not self.xtts_available:
             raise EngineUnavailable(
                 f"Voice '{voice_id}' is an XTTS studio speaker; this deployment runs no XTTS "
@@ -60,7 +90,64 @@ class VoiceCatalogue:
             )
         raise NotFound(f"Voice model '{voice_id}' not found")
 
+    def blend(self, spec: str) -> Voice:
+        """A Kokoro blend as a voice; one pack alone is that pack's preset."""
+        if not self.kokoro_available:
+            raise EngineUnavailable(
+                f"Voice '{spec}' names Kokoro voices; this deployment has no Kokoro engine",
+                details={"voice_id": spec},
+            )
+        blend = parse_blend(spec, known=self.kokoro_packs)
+        parents = [self._presets[f"{KOKORO_PREFIX}{name}"] for name, _ in blend]
+        if len(blend) == 1:
+            return parents[0]
+        return blend_voice(blend, parents)
+
     def clone(self, clone: VoiceClone) -> Voice:
+        """A clone or saved blend as a library voice (type ``custom``), its owner's only."""
+        if (
+            clone.style
+            and self.kokoro_available
+            and (clone.engine == "kokoro" or clone.conversion is None)
+        ):
+            return self._kokoro_custom(clone)
+        if clone.conversion is None and clone.latents_blob_key is None:
+            raise EngineUnavailable(
+                f"Voice '{clone.id}' is a Kokoro voice; this deployment has no Kokoro engine",
+                details={"voice_id": clone.id},
+            )
+        return self._cpu_or_xtts_clone(clone)
+
+    def _kokoro_custom(self, clone: VoiceClone) -> Voice:
+        """A Kokoro style of the user's: a saved blend, or a clone's fitted style."""
+        style = tuple((str(pack), float(weight)) for pack, weight in clone.style or ())
+        fitted = clone.conversion is not None or bool(clone.sample_ids)
+        return Voice(
+            voice_model_id=clone.id,
+            name=clone.name,
+            type="custom",
+            engine="kokoro",
+            language=clone.language,
+            languages=(clone.language,),
+            description=clone.description or "A personal Kokoro voice",
+            tags=("custom", "personal", "kokoro", "clone" if fitted else "blend"),
+            sample_rate=KOKORO_RATE,
+            owner_id=clone.user_id,
+            quality_score=None if clone.similarity is None else round(clone.similarity, 3),
+            created_at=clone.created_at,
+            extra={
+                "clone_id": clone.id,
+                "status": clone.status,
+                "samples_language": clone.language,
+                "speaker_similarity": clone.similarity,
+                "baseline_similarity": clone.baseline_similarity,
+                "method": KOKORO_CLONE_NOTE if fitted else "A saved blend of Kokoro voices",
+                "blend": [{"voice": pack, "weight": weight} for pack, weight in style],
+            },
+            style=style,
+        )
+
+    def _cpu_or_xtts_clone(self, clone: VoiceClone) -> Voice:
         """A clone as a library voice (type ``custom``), visible to its owner only.
 
         A clone with XTTS latents speaks with XTTS and XTTS's languages where the deployment
@@ -100,7 +187,7 @@ class VoiceCatalogue:
         clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=owner_id)
         if clone is None:
             raise NotFound(f"Voice model '{voice_id}' not found")
-        if clone.status != CloneStatus.READY or clone.conversion is None:
+        if clone.status != CloneStatus.READY or (clone.conversion is None and not clone.style):
             raise InvalidState(f"Voice clone '{voice_id}' is {clone.status}; it speaks once ready")
         return self.clone(clone)
 
@@ -133,4 +220,5 @@ class VoiceCatalogue:
     def available(self, *, session: Session, user: User) -> list[Voice]:
         """Every voice the user may speak with: presets, then their ready clones."""
         clones = repository.ready_clones(session=session, owner_id=user.id)
-        return self.presets() + [self.clone(c) for c in clones]
+        speaking = [c for c in clones if c.conversion is not None or self.kokoro_available]
+        return self.presets() + [self.clone(c) for c in speaking]

@@ -5,13 +5,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from voxify.config import Settings
-from voxify.db.models import Job, User, VoiceClone
+from voxify.db.models import Job, User, VoiceClone, utcnow
 from voxify.errors import InvalidParameter, InvalidState, NotFound
 from voxify.ids import new_id
 from voxify.jobs import repository as jobs_repository
 from voxify.jobs.service import cancel_running
 from voxify.status import CloneStatus, JobStatus, JobType, SampleStatus
 from voxify.voices import repository
+from voxify.voices.catalogue import VoiceCatalogue
+from voxify.voices.kokoro_voices import KOKORO_PREFIX
+from voxify.voices.previews import forget_preview
 from voxify.voices.schemas import CloneCreate
 
 
@@ -106,7 +109,35 @@ def delete_clone(*, session: Session, user: User, clone_id: str) -> list[str]:
     if row is not None and row.selected_voice_id == clone.id:
         row.selected_voice_id = None
     repository.delete(session=session, row=clone)
-    return [latents_key(user.id, clone.id)]
+    return [latents_key(user.id, clone.id), *forget_preview(session=session, voice_id=clone.id)]
+
+
+def save_blend(
+    *,
+    session: Session,
+    catalogue: VoiceCatalogue,
+    user: User,
+    name: str,
+    blend: str,
+    description: str | None,
+) -> VoiceClone:
+    """A Kokoro blend kept as the user's custom voice (ready at once: nothing to train)."""
+    voice = catalogue.preset(blend.replace(KOKORO_PREFIX, ""))
+    if voice.engine != "kokoro" or voice.style is None:
+        raise InvalidParameter(f"'{blend}' is not a Kokoro voice or blend of Kokoro voices")
+    clone = VoiceClone(
+        id=new_id("vc"),
+        user_id=user.id,
+        name=name,
+        description=description or f"A blend of Kokoro voices: {voice.voice_model_id}",
+        language=voice.language,
+        status=CloneStatus.READY,
+        engine="kokoro",
+        style=[[pack, weight] for pack, weight in voice.style],
+        trained_at=utcnow(),
+    )
+    repository.add(session=session, row=clone)
+    return clone
 
 
 def select_clone(*, session: Session, user: User, clone_id: str) -> VoiceClone:

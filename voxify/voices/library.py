@@ -48,6 +48,10 @@ class Voice:
     conversion: dict[str, Any] | None = None  # a CPU clone's conversion parameters
     latents_key: str | None = None  # an XTTS clone's conditioning latents (blob key)
     speaker: str | None = None  # an XTTS studio speaker's name in speakers_xtts.pth
+    style: tuple[tuple[str, float], ...] | None = None  # Kokoro packs and their weights
+    gender: str | None = None
+    age_group: str | None = None
+    accent: str | None = None
 
     def supports_language(self, language: str) -> bool:
         """True when the voice speaks ``language`` (matching on the primary subtag)."""
@@ -62,6 +66,9 @@ class Voice:
             "type": self.type,
             "engine": self.engine,
             "tags": list(self.tags),
+            "gender": self.gender,
+            "age_group": self.age_group,
+            "accent": self.accent,
             "language": self.language,
             "languages": list(self.languages),
             "description": self.description,
@@ -88,8 +95,11 @@ DEFAULT_VOICE = Voice(
     language="en-US",
     languages=PIPER_LANGUAGES,
     description="Piper en_US-joe-medium: a clear adult male US English voice, runs on any CPU.",
-    tags=("male", "adult", "neutral", "english"),
+    tags=("male", "adult", "american", "neutral", "english", "fast"),
     quality_score=0.9,
+    gender="male",
+    age_group="adult",
+    accent="american",
 )
 
 PRESETS: tuple[Voice, ...] = (DEFAULT_VOICE,)

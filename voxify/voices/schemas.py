@@ -75,6 +75,21 @@ class SamplePublic(BaseModel):
         )
 
 
+class VoiceCreate(BaseModel):
+    """A Kokoro blend saved as a custom voice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255)
+    blend: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Kokoro voices and weights, e.g. af_bella(2)+af_sky(1)",
+        examples=["af_bella(2)+af_sky(1)"],
+    )
+    description: str | None = Field(None, max_length=2000)
+
+
 class CloneCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

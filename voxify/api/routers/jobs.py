@@ -40,7 +40,7 @@ def list_jobs(
     status: str | None = None,
     type: str | None = None,
     user_id: str | None = None,
-    voice_model_id: Annotated[str | None, Query(max_length=64)] = None,
+    voice_model_id: Annotated[str | None, Query(max_length=200)] = None,
     text_search: Annotated[str | None, Query(max_length=200)] = None,
     created_after: AwareDatetime | None = None,
     created_before: AwareDatetime | None = None,
