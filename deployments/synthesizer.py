@@ -103,6 +103,10 @@ class Synthesizer:
         """The Kokoro voice packs, or None on a replica of another engine."""
         return self._engines.kokoro_voices()
 
+    def kokoro_voiceprints(self) -> dict[str, Any] | None:
+        """The stock Kokoro voices' speaker embeddings, or None (no Kokoro, or not computed)."""
+        return self._engines.kokoro_voiceprints()
+
     def xtts_speakers(self) -> list[str] | None:
         """The XTTS studio speakers, or None on a Piper replica."""
         return self._engines.xtts_speakers()

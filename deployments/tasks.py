@@ -28,6 +28,7 @@ def run_job(settings: Settings, job_id: str, pools: Pools, catalogue: VoiceCatal
             catalogue=catalogue,
             voiceprints=RayVoiceprints(pools.embedder),
             heartbeat_s=settings.job_heartbeat_s,
+            clone_search_s=settings.clone_search_s,
         )
         return runner.run(job_id, runner_id)
     finally:

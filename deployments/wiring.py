@@ -31,8 +31,12 @@ async def ask_catalogue(pools: Pools) -> VoiceCatalogue:
     speakers where it has those pools."""
     speakers: list[str] | None = None
     packs: list[str] | None = None
+    voiceprints = None
     if pools.xtts is not None:
         speakers = await pools.xtts.xtts_speakers.remote() or []
     if pools.kokoro is not None:
         packs = await pools.kokoro.kokoro_voices.remote() or []
-    return VoiceCatalogue(xtts_speakers=speakers, kokoro_voices=packs)
+        voiceprints = await pools.kokoro.kokoro_voiceprints.remote()
+    return VoiceCatalogue(
+        xtts_speakers=speakers, kokoro_voices=packs, kokoro_voiceprints=voiceprints
+    )

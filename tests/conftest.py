@@ -44,6 +44,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "environment": "test",
             "data_dir": tmp_path / "data",
             "jwt_secret": "test-secret-0123456789abcdef-0123456789",
+            # A few Kokoro style trials per clone: the search's own tests set their budget.
+            "clone_search_s": 3.0,
         }
         values.update(overrides)
         return Settings(**values)

@@ -182,7 +182,15 @@ def _setup(args: argparse.Namespace) -> int:
 
     root = Path(args.kokoro_dir) if args.kokoro_dir else Settings().kokoro_dir
     files = setup(root)
-    print(f"Kokoro: model and {len(files.voice_names())} voice packs in {files.root}")
+    print(f"Kokoro: model and {len(files.voice_names())} voice packs in {files.root}", flush=True)
+    if files.voiceprints() is None:
+        from voxify.embeddings.encoder import SpeakerEncoder
+        from voxify.engines.kokoro import KokoroEngine
+        from voxify.voices.kokoro_fit import stock_voiceprints
+
+        print("Kokoro: speaker embeddings of the stock voices (once, about a minute)", flush=True)
+        engine = KokoroEngine(files)
+        files.save_voiceprints(stock_voiceprints(engine, SpeakerEncoder(threads=1).embed))
     return 0
 
 

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     syntheses_per_day: int = 1000
 
     max_samples_per_clone: int = 10
+    # Seconds a clone job searches Kokoro styles (a clone's config {"search_s": ...} overrides)
+    clone_search_s: float = Field(45.0, ge=0, le=600)
     min_sample_speech_s: float = 3.0  # speech (after VAD) a voice sample must contain
     max_sample_speech_s: float = 300.0
     max_sync_text_chars: int = 1000

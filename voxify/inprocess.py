@@ -110,7 +110,9 @@ def build_inprocess(
         synthesis=EngineSynthesis(engines),
         voiceprints=voiceprints,
         catalogue=VoiceCatalogue(
-            xtts_speakers=engines.xtts_speakers(), kokoro_voices=engines.kokoro_voices()
+            xtts_speakers=engines.xtts_speakers(),
+            kokoro_voices=engines.kokoro_voices(),
+            kokoro_voiceprints=engines.kokoro_voiceprints(),
         ),
         launcher=launcher,
         heartbeat_s=heartbeat_s,

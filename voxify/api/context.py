@@ -84,6 +84,7 @@ def build_services(
         catalogue=catalogue,
         voiceprints=voiceprints,
         heartbeat_s=settings.job_heartbeat_s if heartbeat_s is None else heartbeat_s,
+        clone_search_s=settings.clone_search_s,
     )
     return Services(
         settings=settings,

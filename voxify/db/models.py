@@ -147,8 +147,9 @@ class VoiceClone(Base):
     engine: Mapped[str] = mapped_column(String(16), default="piper")
     conversion: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     latents_blob_key: Mapped[str | None] = mapped_column(String(512), default=None)
-    # A Kokoro voice: [[pack, weight], ...] (a saved blend, or a clone's fitted style)
-    style: Mapped[list[list[Any]] | None] = mapped_column(JSON, default=None)
+    # A Kokoro voice: {"blend": [[pack, weight], ...], "conversion": WORLD params or None}
+    # (a saved blend, or a clone's fitted style). ``conversion`` above is the Piper clone's.
+    style: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     similarity: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_similarity: Mapped[float | None] = mapped_column(Float, default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)

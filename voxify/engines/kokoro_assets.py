@@ -61,6 +61,22 @@ class KokoroFiles:
         """True when the model and at least one voice pack are in place."""
         return self.model.is_file() and any(self.voices_dir.glob("*.bin"))
 
+    @property
+    def voiceprints_file(self) -> Path:
+        return self.root / "voiceprints.npz"
+
+    def voiceprints(self) -> dict[str, np.ndarray] | None:
+        """Each stock voice's speaker embedding (`voxify setup`), or None if not computed."""
+        if not self.voiceprints_file.is_file():
+            return None
+        with np.load(self.voiceprints_file) as data:
+            return {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+
+    def save_voiceprints(self, vectors: dict[str, np.ndarray]) -> None:
+        partial = self.root / "voiceprints.partial.npz"
+        np.savez(partial, **vectors)  # type: ignore[arg-type]
+        partial.replace(self.voiceprints_file)
+
     def voice_names(self) -> list[str]:
         return sorted(path.stem for path in self.voices_dir.glob("*.bin"))
 

@@ -155,6 +155,10 @@ class EngineSet:
         """The Kokoro voice packs, or None where Kokoro does not run."""
         return None if self.kokoro is None else list(self.kokoro.voices)
 
+    def kokoro_voiceprints(self) -> dict[str, np.ndarray] | None:
+        """The stock Kokoro voices' speaker embeddings (`voxify setup`), or None."""
+        return None if self.kokoro is None else self.kokoro.files.voiceprints()
+
     def _piper_piece(self, request: SynthesisRequest) -> Speak:
         cores = self._need_piper()
 

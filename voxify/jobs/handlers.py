@@ -28,6 +28,7 @@ def build_runner(
     catalogue: VoiceCatalogue,
     voiceprints: Voiceprints | None,
     heartbeat_s: float = 2.0,
+    clone_search_s: float = 45.0,
 ) -> JobRunner:
     """A JobRunner that runs every job type."""
     return JobRunner(
@@ -38,4 +39,5 @@ def build_runner(
         handlers=HANDLERS,
         voiceprints=voiceprints,
         heartbeat_s=heartbeat_s,
+        clone_search_s=clone_search_s,
     )

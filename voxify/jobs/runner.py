@@ -43,6 +43,7 @@ class JobRunner:
     handlers: Mapping[str, Handler]
     voiceprints: Voiceprints | None = None
     heartbeat_s: float = 2.0
+    clone_search_s: float = 45.0  # a clone's Kokoro style search, unless its config says
 
     def run(self, job_id: str, runner_id: str) -> str:
         """Run the job if it is still pending; returns the status it ended in."""

@@ -7,8 +7,9 @@ Kokoro blends (``af_bella(2)+af_sky(1)``) are accepted wherever a voice id is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from voxify.db.models import User, VoiceClone
@@ -47,9 +48,12 @@ class VoiceCatalogue:
         *,
         xtts_speakers: Sequence[str] | None = None,
         kokoro_voices: Sequence[str] | None = None,
+        kokoro_voiceprints: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """``xtts_speakers``: the XTTS pool's studio speakers, ``kokoro_voices``: the Kokoro
-        pool's packs; None where that engine does not run."""
+        pool's packs; None where that engine does not run. ``kokoro_voiceprints``: the stock
+        packs' speaker embeddings, where Kokoro clones can be fitted."""
+        self.kokoro_voiceprints = dict(kokoro_voiceprints or {})
         self.xtts_available = xtts_speakers is not None
         self.kokoro_available = kokoro_voices is not None
         self.kokoro_packs = tuple(sorted(kokoro_voices or ()))
@@ -104,24 +108,32 @@ class VoiceCatalogue:
         return blend_voice(blend, parents)
 
     def clone(self, clone: VoiceClone) -> Voice:
-        """A clone or saved blend as a library voice (type ``custom``), its owner's only."""
-        if (
-            clone.style
-            and self.kokoro_available
-            and (clone.engine == "kokoro" or clone.conversion is None)
-        ):
-            return self._kokoro_custom(clone)
-        if clone.conversion is None and clone.latents_blob_key is None:
-            raise EngineUnavailable(
-                f"Voice '{clone.id}' is a Kokoro voice; this deployment has no Kokoro engine",
-                details={"voice_id": clone.id},
-            )
-        return self._cpu_or_xtts_clone(clone)
+        """A clone or saved blend as a library voice (type ``custom``), its owner's only:
+        with XTTS where it has latents and XTTS runs, else with the engine it was fitted to."""
+        if clone.latents_blob_key is not None and self.xtts_available:
+            return self._cpu_or_xtts_clone(clone)
+        if clone.style and (clone.engine == "kokoro" or clone.conversion is None):
+            if self.kokoro_available:
+                return self._kokoro_custom(clone)
+            if clone.conversion is None:
+                raise EngineUnavailable(
+                    f"Voice '{clone.id}' is a Kokoro voice; this deployment has no Kokoro "
+                    "engine (run `voxify setup`)",
+                    details={"voice_id": clone.id},
+                )
+        return self._cpu_or_xtts_clone(clone)  # a Kokoro clone keeps its Piper fit too
+
+    def speaks(self, clone: VoiceClone) -> bool:
+        """Whether a ready clone can speak on this deployment."""
+        if clone.latents_blob_key is not None and self.xtts_available:
+            return True
+        return clone.conversion is not None or (bool(clone.style) and self.kokoro_available)
 
     def _kokoro_custom(self, clone: VoiceClone) -> Voice:
         """A Kokoro style of the user's: a saved blend, or a clone's fitted style."""
-        style = tuple((str(pack), float(weight)) for pack, weight in clone.style or ())
-        fitted = clone.conversion is not None or bool(clone.sample_ids)
+        kokoro = clone.style or {}
+        style = tuple((str(pack), float(weight)) for pack, weight in kokoro.get("blend", ()))
+        fitted = bool(clone.sample_ids)
         return Voice(
             voice_model_id=clone.id,
             name=clone.name,
@@ -145,6 +157,7 @@ class VoiceCatalogue:
                 "blend": [{"voice": pack, "weight": weight} for pack, weight in style],
             },
             style=style,
+            conversion=kokoro.get("conversion"),  # WORLD on top, where that scored best
         )
 
     def _cpu_or_xtts_clone(self, clone: VoiceClone) -> Voice:
@@ -187,7 +200,7 @@ class VoiceCatalogue:
         clone = repository.get_clone(session=session, clone_id=voice_id, owner_id=owner_id)
         if clone is None:
             raise NotFound(f"Voice model '{voice_id}' not found")
-        if clone.status != CloneStatus.READY or (clone.conversion is None and not clone.style):
+        if clone.status != CloneStatus.READY:
             raise InvalidState(f"Voice clone '{voice_id}' is {clone.status}; it speaks once ready")
         return self.clone(clone)
 
@@ -220,5 +233,4 @@ class VoiceCatalogue:
     def available(self, *, session: Session, user: User) -> list[Voice]:
         """Every voice the user may speak with: presets, then their ready clones."""
         clones = repository.ready_clones(session=session, owner_id=user.id)
-        speaking = [c for c in clones if c.conversion is not None or self.kokoro_available]
-        return self.presets() + [self.clone(c) for c in speaking]
+        return self.presets() + [self.clone(c) for c in clones if self.speaks(c)]

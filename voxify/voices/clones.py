@@ -43,6 +43,16 @@ def create_clone(
             "Every sample must be processed (status 'ready') before cloning",
             details={"not_ready": not_ready},
         )
+    search_s = data.config.get("search_s")
+    if search_s is not None and not (
+        isinstance(search_s, int | float)
+        and not isinstance(search_s, bool)
+        and 0 <= search_s <= 600
+    ):
+        raise InvalidParameter(
+            "config.search_s (seconds of Kokoro style search) must be a number from 0 to 600",
+            details={"param": "config.search_s"},
+        )
     clone = VoiceClone(
         id=new_id("vc"),
         user_id=user.id,
@@ -133,7 +143,7 @@ def save_blend(
         language=voice.language,
         status=CloneStatus.READY,
         engine="kokoro",
-        style=[[pack, weight] for pack, weight in voice.style],
+        style={"blend": [[pack, weight] for pack, weight in voice.style]},
         trained_at=utcnow(),
     )
     repository.add(session=session, row=clone)

@@ -1,7 +1,19 @@
-"""The clone_training job: fit a CPU clone's conversion to its samples, by speaker similarity,
-and compute XTTS conditioning latents where the synthesizer pool runs XTTS."""
+"""The clone_training job: fit every engine this deployment can clone with, keep the best.
+
+The samples are split into a part the fits see and a held-out part they don't. Candidates:
+Piper speech converted toward the samples with the WORLD vocoder; a Kokoro style searched
+among mixes of the nearest stock voices (voxify/voices/kokoro_fit.py), as it is and with the
+WORLD conversion on top. Each candidate speaks the calibration sentences and is scored on the
+held-out part; the best one becomes the clone. Where an XTTS pool runs, the clone also gets
+XTTS conditioning latents and speaks with XTTS.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -9,70 +21,208 @@ from sqlalchemy.orm import Session
 from voxify.audio.analysis import decode
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
 from voxify.db.session import session_scope
-from voxify.embeddings.encoder import cosine
-from voxify.engines.conversion import convert, fit_conversion
+from voxify.engines.conversion import ConversionParams, convert, fit_conversion
 from voxify.errors import InvalidAudio, InvalidState
-from voxify.jobs.runner import JobContext
-from voxify.ports import Voiceprints
+from voxify.jobs.runner import JobContext, JobRunner
 from voxify.speech import Audio, SynthesisRequest
 from voxify.status import SampleStatus
 from voxify.voices import repository
+from voxify.voices.blends import Blend
 from voxify.voices.clones import latents_key
+from voxify.voices.kokoro_fit import (
+    SEARCH_TEXT,
+    Scorer,
+    VoiceTraits,
+    fit_style,
+    nearest_stock,
+)
 from voxify.voices.library import CALIBRATION_TEXTS
+
+MIN_HELD_OUT_S = 1.5  # a single sample shorter than twice this is scored on what it was fit on
+# Kokoro sounds natural where WORLD-converted Piper does not (DNSMOS, docs/benchmarks.md): a
+# Piper candidate must beat the best Kokoro one by more than score noise to be kept.
+KOKORO_PREFERENCE = 0.01
+
+
+@dataclass
+class Candidate:
+    """One way the clone could speak, and how it did on the held-out part."""
+
+    engine: str
+    audio: Audio  # the calibration sentences, as this candidate speaks them
+    conversion: ConversionParams | None = None
+    style: Blend | None = None
+    score: float = 0.0
+    similarity: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.engine}{'+world' if self.conversion else ''}"
 
 
 def train_clone(context: JobContext, job: Job) -> None:
-    """Fit conversion parameters for a clone, index its voice, and mark it ready."""
+    """Fit the candidates, keep the best on held-out audio, index the voice, mark it ready."""
     runner = context.runner
     voiceprints = runner.voiceprints
     if voiceprints is None:
         raise RuntimeError("this runner has no speaker encoder; it cannot train clones")
-    with session_scope(runner.sessions) as session:
-        clone = session.get(VoiceClone, job.subject_id)
-        if clone is None:
-            raise LookupError(f"voice clone {job.subject_id} no longer exists")
-        samples = [
-            s
-            for s in repository.get_samples(
-                session=session,
-                sample_ids=clone.sample_ids,
-                owner_id=clone.user_id,
-            )
-            if s.status == SampleStatus.READY and s.processed_blob_key
-        ]
-        session.expunge_all()
-    if not samples:
-        raise InvalidState("None of the clone's samples is ready any more (deleted?)")
+    clone, samples = _load(runner, job)
     context.progress(8.0, f"Loading {len(samples)} processed sample(s)")
     targets = [decode(runner.blobs.get(s.processed_blob_key or "")) for s in samples]
-    reference = _reference(voiceprints, samples, targets)
-    context.progress(12.0, "Rendering calibration speech with the base voice")
-    source = [
-        runner.synthesis.synthesize(SynthesisRequest(text=text)) for text in CALIBRATION_TEXTS
-    ]
+    fit_part, held_part = split_held_out(targets)
+    fit_scorer = Scorer(
+        voiceprints.embed, _mean_embedding(voiceprints.embed, fit_part), VoiceTraits.of(fit_part)
+    )
+    held_scorer = Scorer(
+        voiceprints.embed, _mean_embedding(voiceprints.embed, held_part), VoiceTraits.of(held_part)
+    )
 
-    def score(audio: Audio) -> float:
-        return cosine(voiceprints.embed(audio), reference)
-
-    def fitted(fraction: float) -> None:
-        context.progress(20.0 + 70.0 * fraction, "Fitting the voice conversion to the samples")
-
-    try:
-        fit = fit_conversion(source, targets, score, progress=fitted)
-    except ValueError as exc:  # too little voiced speech, too low a sample rate
-        raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
-    converted = convert(Audio.join(source), fit.params)
+    context.progress(10.0, "Fitting the WORLD conversion to Piper speech")
+    candidates = _world_candidates(context, "piper", None, fit_part, fit_scorer, (10.0, 30.0))
+    stock = runner.catalogue.kokoro_voiceprints
+    budget = float((clone.config or {}).get("search_s", runner.clone_search_s))
+    if runner.catalogue.kokoro_available and stock:
+        style, searched = _search_style(context, stock, fit_scorer, budget)
+        candidates += _world_candidates(
+            context, "kokoro", style, fit_part, fit_scorer, (75.0, 88.0)
+        )
+    else:
+        searched = {}
+    context.progress(88.0, "Scoring the candidates on held-out audio")
+    for candidate in candidates:
+        candidate.similarity = held_scorer.similarity(candidate.audio)
+        candidate.score = candidate.similarity - held_scorer.traits.penalty(
+            VoiceTraits.of([candidate.audio])
+        )
+    best = _best(candidates)
+    baseline = _baseline(runner, held_scorer, searched)
+    report = {
+        "held_out": bool(held_part is not fit_part),
+        "candidates": {c.label: round(c.similarity, 4) for c in candidates},
+        "chosen": best.label,
+        "search": searched,
+    }
     latents = None
     if runner.catalogue.xtts_available:
         context.progress(92.0, "Computing XTTS conditioning latents")
         latents = runner.synthesis.conditioning_latents(targets)
+    _finish(context, clone, best, candidates[0], baseline, report, latents)
+
+
+def split_held_out(targets: Sequence[Audio]) -> tuple[list[Audio], list[Audio]]:
+    """The samples the fits see, and those they are scored on: alternate samples (longest
+    first) where there are several; else the last 40 % of a long enough single one."""
+    ordered = sorted(targets, key=lambda a: -a.duration)
+    if len(ordered) >= 2:
+        return ordered[0::2], ordered[1::2]
+    (only,) = ordered
+    cut = int(len(only.samples) * 0.6)
+    if (len(only.samples) - cut) / only.sample_rate < MIN_HELD_OUT_S:
+        return [only], [only]  # too short to split: no held-out part
+    return [Audio(only.samples[:cut], only.sample_rate)], [
+        Audio(only.samples[cut:], only.sample_rate)
+    ]
+
+
+def _search_style(
+    context: JobContext, stock: dict[str, np.ndarray], scorer: Scorer, budget_s: float
+) -> tuple[Blend, dict[str, Any]]:
+    """The Kokoro style search, reporting each trial as job progress (cancel stops it)."""
+    synthesis = context.runner.synthesis
+    nearest = nearest_stock(stock, scorer.reference)
+    started = time.monotonic()
+
+    def render(blend: Blend) -> Audio:
+        return synthesis.synthesize(
+            SynthesisRequest(text=SEARCH_TEXT, voice_id="kokoro_fit", engine="kokoro", style=blend)
+        )
+
+    def progress(trial: int, best: float) -> None:
+        share = min(1.0, (time.monotonic() - started) / max(budget_s, 1e-6))
+        context.progress(
+            30.0 + 30.0 * share, f"Kokoro style search: trial {trial}, best {best:.3f}"
+        )
+
+    fit = fit_style(nearest, render, scorer, budget_s=budget_s, progress=progress)
+    return fit.blend, {
+        "nearest": [[name, round(sim, 4)] for name, sim in nearest],
+        "trials": len(fit.trials),
+        "nearest_score": round(fit.baseline, 4),
+        "best_score": round(fit.score, 4),
+        "blend": [[name, weight] for name, weight in fit.blend],
+    }
+
+
+def _world_candidates(
+    context: JobContext,
+    engine: str,
+    style: Blend | None,
+    targets: Sequence[Audio],
+    scorer: Scorer,
+    span: tuple[float, float],
+) -> list[Candidate]:
+    """The engine's calibration speech as it is (Kokoro) and WORLD-converted toward the
+    samples (both engines)."""
+    synthesis = context.runner.synthesis
+    context.progress(span[0], f"Rendering calibration speech with {engine}")
+    source = [
+        synthesis.synthesize(SynthesisRequest(text=text, engine=engine, style=style))
+        for text in CALIBRATION_TEXTS
+    ]
+
+    def fitted(fraction: float) -> None:
+        context.progress(span[0] + (span[1] - span[0]) * fraction, f"Fitting WORLD to {engine}")
+
+    try:
+        fit = fit_conversion(source, targets, scorer, progress=fitted)
+    except ValueError as exc:  # too little voiced speech, too low a sample rate
+        raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
+    joined = Audio.join(source)
+    converted = Candidate(engine, convert(joined, fit.params), conversion=fit.params, style=style)
+    return [converted] if style is None else [Candidate(engine, joined, style=style), converted]
+
+
+def _best(candidates: Sequence[Candidate]) -> Candidate:
+    """The best held-out score, Kokoro's candidates preferred within KOKORO_PREFERENCE."""
+
+    def rank(candidate: Candidate) -> float:
+        return candidate.score + (KOKORO_PREFERENCE if candidate.engine == "kokoro" else 0.0)
+
+    return max(candidates, key=rank)
+
+
+def _baseline(runner: JobRunner, scorer: Scorer, searched: dict[str, Any]) -> float:
+    """The held-out similarity of the voice a clone starts from: the nearest stock Kokoro
+    voice where Kokoro runs, else the Piper preset."""
+    if searched:
+        voice = searched["nearest"][0][0]
+        request = SynthesisRequest(
+            text=" ".join(CALIBRATION_TEXTS), engine="kokoro", style=((voice, 1.0),)
+        )
+    else:
+        request = SynthesisRequest(text=" ".join(CALIBRATION_TEXTS))
+    return scorer.similarity(runner.synthesis.synthesize(request))
+
+
+def _finish(
+    context: JobContext,
+    clone: VoiceClone,
+    best: Candidate,
+    piper: Candidate,
+    baseline: float,
+    report: dict[str, Any],
+    latents: bytes | None,
+) -> None:
+    runner = context.runner
+    voiceprints = runner.voiceprints
+    assert voiceprints is not None
     key = latents_key(clone.user_id, clone.id)
     try:
         if latents is not None:
             runner.blobs.put(key, latents, "application/octet-stream")
         voiceprints.store(
             clone.id,
-            voiceprints.embed(converted),
+            voiceprints.embed(best.audio),
             {
                 "owner_id": clone.user_id,
                 "kind": "clone",
@@ -86,16 +236,21 @@ def train_clone(context: JobContext, job: Job) -> None:
             row = session.get(VoiceClone, clone.id)
             if row is None:  # deleted meanwhile: the completion must not land
                 raise LookupError(f"voice clone {clone.id} was deleted")
-            row.conversion = fit.params.to_dict()
-            row.similarity = fit.similarity
-            row.baseline_similarity = fit.baseline_similarity
-            row.engine = "piper" if latents is None else "xtts"
+            row.conversion = piper.conversion.to_dict() if piper.conversion else None
+            row.style = None
+            if best.style is not None:
+                world = best.conversion.to_dict() if best.conversion else None
+                row.style = {"blend": [[n, w] for n, w in best.style], "conversion": world}
+            row.similarity = best.similarity
+            row.baseline_similarity = baseline
+            row.engine = "xtts" if latents is not None else best.engine
             row.latents_blob_key = None if latents is None else key
+            row.config = {**(row.config or {}), "fit": report}
             row.trained_at = utcnow()
 
         context.complete(
-            f"Voice clone ready: speaker similarity {fit.baseline_similarity:.2f} -> "
-            f"{fit.similarity:.2f}",
+            f"Voice clone ready ({best.label}): speaker similarity on held-out audio "
+            f"{baseline:.2f} -> {best.similarity:.2f}",
             apply,
         )
     except BaseException:
@@ -104,14 +259,26 @@ def train_clone(context: JobContext, job: Job) -> None:
         raise
 
 
-def _reference(
-    voiceprints: Voiceprints, samples: list[VoiceSample], audios: list[Audio]
-) -> np.ndarray:
-    """The samples' speaker: their stored embeddings, weighted by speech length."""
-    vectors, weights = [], []
-    for sample, audio in zip(samples, audios, strict=True):
-        vector = voiceprints.vector(sample.id)
-        vectors.append(voiceprints.embed(audio) if vector is None else vector)
-        weights.append(sample.processed_duration or audio.duration)
-    mean = np.average(np.stack(vectors), axis=0, weights=weights)
+def _load(runner: JobRunner, job: Job) -> tuple[VoiceClone, list[VoiceSample]]:
+    with session_scope(runner.sessions) as session:
+        clone = session.get(VoiceClone, job.subject_id)
+        if clone is None:
+            raise LookupError(f"voice clone {job.subject_id} no longer exists")
+        samples = [
+            s
+            for s in repository.get_samples(
+                session=session, sample_ids=clone.sample_ids, owner_id=clone.user_id
+            )
+            if s.status == SampleStatus.READY and s.processed_blob_key
+        ]
+        session.expunge_all()
+    if not samples:
+        raise InvalidState("None of the clone's samples is ready any more (deleted?)")
+    return clone, samples
+
+
+def _mean_embedding(embed: Any, audios: Sequence[Audio]) -> np.ndarray:
+    """One speaker embedding of several clips, weighted by length."""
+    vectors = np.stack([embed(a) for a in audios])
+    mean = np.average(vectors, axis=0, weights=[a.duration for a in audios])
     return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
