@@ -163,10 +163,11 @@ class AsyncClient:
         name: str,
         *,
         description: str | None = None,
+        config: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         wait: bool = True,
     ) -> dict[str, Any]:
-        clone = data_of(await self._send(calls.create_clone(sample_ids, name, description)))
+        clone = data_of(await self._send(calls.create_clone(sample_ids, name, description, config)))
         if not wait:
             return clone
         await self.wait_for_job(clone["job_id"], on_progress=on_progress)

@@ -179,8 +179,15 @@ def process_sample(sample_id: str) -> Call:
     return Call("POST", f"{API}/voice/samples/{sample_id}/process", json={})
 
 
-def create_clone(sample_ids: list[str], name: str, description: str | None) -> Call:
+def create_clone(
+    sample_ids: list[str],
+    name: str,
+    description: str | None,
+    config: dict[str, Any] | None = None,
+) -> Call:
     body: dict[str, Any] = {"sample_ids": sample_ids, "name": name}
     if description:
         body["description"] = description
+    if config:
+        body["config"] = config  # search_s, engines
     return Call("POST", f"{API}/voice/clones", json=body)

@@ -185,12 +185,13 @@ class Client:
         name: str,
         *,
         description: str | None = None,
+        config: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         wait: bool = True,
     ) -> dict[str, Any]:
         """Train a clone from processed samples; with ``wait``, follow it until it is ready
         (or JobFailed)."""
-        clone = data_of(self._send(calls.create_clone(sample_ids, name, description)))
+        clone = data_of(self._send(calls.create_clone(sample_ids, name, description, config)))
         if not wait:
             return clone
         self.wait_for_job(clone["job_id"], on_progress=on_progress)

@@ -53,6 +53,14 @@ def create_clone(
             "config.search_s (seconds of Kokoro style search) must be a number from 0 to 600",
             details={"param": "config.search_s"},
         )
+    engines = data.config.get("engines")
+    if engines is not None and not (
+        isinstance(engines, list) and engines and set(engines) <= {"piper", "kokoro"}
+    ):
+        raise InvalidParameter(
+            'config.engines must be a non-empty list of "piper" and "kokoro"',
+            details={"param": "config.engines"},
+        )
     clone = VoiceClone(
         id=new_id("vc"),
         user_id=user.id,

@@ -38,6 +38,7 @@ from voxify.voices.kokoro_fit import (
 )
 from voxify.voices.library import CALIBRATION_TEXTS
 
+CLONE_ENGINES = ("piper", "kokoro")  # a clone's config {"engines": [...]} may narrow these
 MIN_HELD_OUT_S = 1.5  # a single sample shorter than twice this is scored on what it was fit on
 # Kokoro sounds natural where WORLD-converted Piper does not (DNSMOS, docs/benchmarks.md): a
 # Piper candidate must beat the best Kokoro one by more than score noise to be kept.
@@ -79,9 +80,12 @@ def train_clone(context: JobContext, job: Job) -> None:
 
     context.progress(10.0, "Fitting the WORLD conversion to Piper speech")
     candidates = _world_candidates(context, "piper", None, fit_part, fit_scorer, (10.0, 30.0))
+    piper = candidates[0]  # kept in every clone: how it speaks where Kokoro does not run
+    config = clone.config or {}
+    engines = config.get("engines") or list(CLONE_ENGINES)
     stock = runner.catalogue.kokoro_voiceprints
-    budget = float((clone.config or {}).get("search_s", runner.clone_search_s))
-    if runner.catalogue.kokoro_available and stock:
+    budget = float(config.get("search_s", runner.clone_search_s))
+    if "kokoro" in engines and runner.catalogue.kokoro_available and stock:
         style, searched = _search_style(context, stock, fit_scorer, budget)
         candidates += _world_candidates(
             context, "kokoro", style, fit_part, fit_scorer, (75.0, 88.0)
@@ -89,6 +93,8 @@ def train_clone(context: JobContext, job: Job) -> None:
     else:
         searched = {}
     context.progress(88.0, "Scoring the candidates on held-out audio")
+    if "piper" not in engines and len(candidates) > 1:
+        candidates = candidates[1:]
     for candidate in candidates:
         candidate.similarity = held_scorer.similarity(candidate.audio)
         candidate.score = candidate.similarity - held_scorer.traits.penalty(
@@ -106,7 +112,7 @@ def train_clone(context: JobContext, job: Job) -> None:
     if runner.catalogue.xtts_available:
         context.progress(92.0, "Computing XTTS conditioning latents")
         latents = runner.synthesis.conditioning_latents(targets)
-    _finish(context, clone, best, candidates[0], baseline, report, latents)
+    _finish(context, clone, best, piper, baseline, report, latents)
 
 
 def split_held_out(targets: Sequence[Audio]) -> tuple[list[Audio], list[Audio]]:
