@@ -1,13 +1,15 @@
 """Streaming benchmark: time to first audio and real-time factor, streamed vs whole, over HTTP.
 
 Usage: .venv/bin/python loadtests/stream_benchmark.py [--levels 1,4,16] [--requests N]
-       [--json PATH] [--xtts-model-dir DIR --xtts-tokens N --xtts-gpus G]
+       [--json PATH] [--voice VOICE_ID] [--xtts-model-dir DIR --xtts-tokens N --xtts-gpus G]
 
 Starts one `voxify serve` (the shipped serve_config.yaml, Piper), then at each concurrency
 level sends ~300-character texts both ways: streamed (POST /api/v1/tts/stream, chunked WAV:
 time to first audio = the first PCM bytes after the header) and whole (POST /tts/synthesize,
 then download: time to first audio = the first byte of the download). Also in this process,
-side by side: raw Piper on the same texts (whole text, first sentence, first streamed piece).
+side by side: the raw engine on the same texts (whole text, first sentence, first streamed
+piece). With --voice kokoro_<name> every request speaks with that Kokoro voice, and the raw
+floor is Kokoro's.
 With --xtts-model-dir the service also runs the XTTS pool and every request speaks with the
 studio speaker ``xtts_studio_speaker_a`` (loadtests/xtts_benchmark.py drives this mode with a
 randomly initialised model; the raw-Piper floor is then skipped). This process never imports ray.
@@ -39,7 +41,10 @@ from bench.client import PASSWORD  # noqa: E402
 from bench.service import services  # noqa: E402
 
 from voxify.client import Client  # noqa: E402
+from voxify.config import Settings  # noqa: E402
+from voxify.engines.kokoro import KokoroEngine  # noqa: E402
 from voxify.engines.piper import PiperEngine  # noqa: E402
+from voxify.speech import Audio  # noqa: E402
 from voxify.text import stream_pieces  # noqa: E402
 
 TEXTS = (
@@ -148,10 +153,24 @@ def run_level(users: list[User], mode: str, requests: int) -> dict[str, float]:
     return summarise(samples, time.perf_counter() - started)
 
 
-def raw_piper(repeats: int) -> dict[str, float]:
-    """Piper in this process, one call at a time: the floor the service is measured against."""
-    engine = PiperEngine()
-    engine.synthesize("Warm up the engine.")
+def raw_engine(repeats: int, voice_id: str | None) -> dict[str, float]:
+    """The voice's engine in this process, one call at a time: the floor the service is
+    measured against (Piper, or Kokoro for a kokoro_ voice)."""
+    speak: Callable[[str], Audio]
+    if voice_id and voice_id.startswith("kokoro_"):
+        kokoro = KokoroEngine.open(Settings().kokoro_dir)
+        assert kokoro is not None, "run `voxify setup` first"
+        pack = ((voice_id.removeprefix("kokoro_"), 1.0),)
+
+        def speak(text: str) -> Audio:
+            return kokoro.synthesize(text, voice=pack)
+    else:
+        speak = PiperEngine().synthesize
+    return _raw(speak, repeats)
+
+
+def _raw(speak: Callable[[str], Audio], repeats: int) -> dict[str, float]:
+    speak("Warm up the engine.")
     whole, first_sentence, first_piece, rtf = [], [], [], []
     for index in range(repeats):
         text = TEXTS[index % len(TEXTS)]
@@ -160,10 +179,10 @@ def raw_piper(repeats: int) -> dict[str, float]:
             (first_piece, stream_pieces(text)[0].text),
         ):
             began = time.perf_counter()
-            engine.synthesize(piece)
+            speak(piece)
             target.append(time.perf_counter() - began)
         began = time.perf_counter()
-        audio = engine.synthesize(text)
+        audio = speak(text)
         elapsed = time.perf_counter() - began
         whole.append(elapsed)
         rtf.append(elapsed / audio.duration)
@@ -186,6 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument(
+        "--voice", default=None, help="speak with this voice (e.g. kokoro_af_heart)"
+    )
+    parser.add_argument(
         "--xtts-model-dir",
         type=Path,
         default=None,
@@ -206,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     results: dict[str, Any] = {"text_chars": [len(t) for t in TEXTS], "levels": {}}
-    voice: dict[str, str] = {}
+    voice: dict[str, str] = {"voice_id": args.voice} if args.voice else {}
+    if args.voice and args.voice.startswith("kokoro_"):
+        results["engine"] = "kokoro"
     overrides: dict[str, dict[str, Any]] = {}
     if args.xtts_model_dir is not None:
         os.environ["VOXIFY_XTTS_MODEL_DIR"] = str(args.xtts_model_dir.resolve())
@@ -226,8 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for _ in range(WARMUP):
                 user.streamed(TEXTS[0])
                 user.whole(TEXTS[0])
-        if not voice:
-            results["raw_piper"] = raw_piper(repeats=12)
+        if args.xtts_model_dir is None:
+            results["raw_engine"] = raw_engine(repeats=12, voice_id=args.voice)
+            results["voice"] = args.voice or "default_voice_001"
         for level in levels:
             requests = args.requests or max(12, 3 * level)
             for mode in ("streamed", "whole"):
@@ -247,11 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report(results: dict[str, Any]) -> None:
-    print(f"\nEngine: {results.get('engine', 'piper')}; texts: {results['text_chars']} characters")
-    raw = results.get("raw_piper")
+    print(
+        f"\nEngine: {results.get('engine', 'piper')}, voice {results.get('voice')}; texts: "
+        f"{results['text_chars']} characters"
+    )
+    raw = results.get("raw_engine")
     if raw is not None:
         print(
-            f"Raw Piper in-process: whole text {raw['whole_p50_ms']:.0f} ms (RTF "
+            f"Raw engine in-process: whole text {raw['whole_p50_ms']:.0f} ms (RTF "
             f"{raw['rtf_p50']:.3f}), first sentence {raw['first_sentence_p50_ms']:.0f} ms, "
             f"first streamed piece {raw['first_piece_p50_ms']:.0f} ms (p50)"
         )

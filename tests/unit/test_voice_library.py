@@ -47,7 +47,9 @@ def test_filters_sort_and_page(client: TestClient) -> None:
     assert names == sorted(names) and len(by_name) == 54
     best = listed(sort="quality_score", order="desc", limit=3).json()["data"]
     assert best[0]["voice_model_id"] == "kokoro_af_heart"  # model-card grade A
-    assert [v["quality_score"] for v in best] == sorted((v["quality_score"] for v in best), reverse=True)
+    assert [v["quality_score"] for v in best] == sorted(
+        (v["quality_score"] for v in best), reverse=True
+    )
 
     first = listed(engine="kokoro", sort="name", page=2, page_size=10)
     assert _ids(first) == by_name[10:20]
@@ -62,39 +64,51 @@ def test_favorites_belong_to_one_user(client: TestClient) -> None:
     bob = register_and_login(client, "bob@example.com")
     for voice in ("kokoro_bf_emma", "default_voice_001", "kokoro_bf_emma"):  # twice: idempotent
         added = client.post(f"/api/v1/voice/models/{voice}/favorite", headers=alice)
-        assert added.status_code == 200 and added.json()["data"]["favorite"] is True
+        assert added.status_code == 200 and added.json()["data"]["is_favorite"] is True
     favorites = client.get("/api/v1/voice/models", headers=alice, params={"favorite": "true"})
     assert sorted(_ids(favorites)) == ["default_voice_001", "kokoro_bf_emma"]
     assert client.get("/api/v1/voice/models/kokoro_bf_emma", headers=alice).json()["data"][
-        "favorite"
+        "is_favorite"
     ]
     assert _ids(client.get("/api/v1/voice/models", headers=bob, params={"favorite": "true"})) == []
     assert not client.get("/api/v1/voice/models/kokoro_bf_emma", headers=bob).json()["data"][
-        "favorite"
+        "is_favorite"
     ]
+    shared = client.post("/api/v1/voice/models/default_voice_001/favorite", headers=bob).json()
+    assert shared["data"]["favorites_count"] == 2
+    assert shared["message"] == "Voice model added to favorites"
     removed = client.delete("/api/v1/voice/models/kokoro_bf_emma/favorite", headers=alice)
     assert removed.status_code == 200
-    assert _ids(
-        client.get("/api/v1/voice/models", headers=alice, params={"favorite": "true"})
-    ) == ["default_voice_001"]
+    assert _ids(client.get("/api/v1/voice/models", headers=alice, params={"favorite": "true"})) == [
+        "default_voice_001"
+    ]
     assert client.post("/api/v1/voice/models/no_such/favorite", headers=alice).status_code == 404
 
 
 def test_a_preview_is_rendered_once_and_stored(client: TestClient) -> None:
     headers = register_and_login(client, "preview@example.com")
     services = _services(client)
-    first = client.get("/api/v1/voice/models/kokoro_ff_siwis/preview", headers=headers)
+    described = client.get("/api/v1/voice/models/kokoro_ff_siwis/preview", headers=headers)
+    assert described.status_code == 200, described.text
+    info = described.json()["data"]
+    assert info["preview_text"].startswith("Bonjour") and info["sample_rate"] == 24000
+    assert info["preview_audio_url"] == "/api/v1/files/audio/previews/kokoro_ff_siwis.wav"
+    first = client.get(info["preview_audio_url"], headers=headers)
     assert first.status_code == 200 and first.headers["content-type"] == "audio/wav"
     samples, rate = sf.read(io.BytesIO(first.content), dtype="float32")
-    assert rate == 24000 and 1.0 < len(samples) / rate < 6.0
-    again = client.get("/api/v1/voice/models/kokoro_ff_siwis/preview", headers=headers)
+    assert rate == 24000 and abs(len(samples) / rate - info["duration"]) < 0.01
+    assert 1.0 < info["duration"] < 6.0
     other = register_and_login(client, "preview2@example.com")
-    third = client.get("/api/v1/voice/models/kokoro_ff_siwis/preview", headers=other)
-    assert again.content == first.content == third.content
-    assert services.previews.rendered == 1
-    piper = client.get("/api/v1/voice/models/default_voice_001/preview", headers=headers)
-    assert piper.status_code == 200 and services.previews.rendered == 2
+    again = client.get(info["preview_audio_url"], headers=other)
+    assert again.content == first.content
+    assert services.previews.rendered == 1  # rendered once, then read back
+    blend = client.get("/api/v1/voice/models/af_bella(2)+af_sky(1)/preview", headers=headers)
+    blend_url = blend.json()["data"]["preview_audio_url"]
+    assert client.get(blend_url, headers=headers).status_code == 200
+    assert services.previews.rendered == 2
     assert client.get("/api/v1/voice/models/nope/preview", headers=headers).status_code == 404
+    missing = client.get("/api/v1/files/audio/previews/nope.wav", headers=headers)
+    assert missing.status_code == 404
 
 
 def test_blends_speak_wherever_a_voice_id_does(client: TestClient) -> None:
@@ -108,7 +122,10 @@ def test_blends_speak_wherever_a_voice_id_does(client: TestClient) -> None:
     assert spoken.json()["data"]["voice_id"] == "af_bella(0.667)+af_sky(0.333)"
     assert spoken.json()["data"]["sample_rate"] == 24000
     one = client.get("/api/v1/voice/models/af_bella(2)+af_sky(1)", headers=headers).json()["data"]
-    assert one["engine"] == "kokoro" and one["blend"][0] == {"voice": "af_bella", "weight": 0.666667}
+    assert one["engine"] == "kokoro" and one["blend"][0] == {
+        "voice": "af_bella",
+        "weight": 0.666667,
+    }
 
     job = client.post(
         "/api/v1/tts/synthesize/async",

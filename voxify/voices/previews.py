@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from dataclasses import dataclass
+from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voxify.audio.encode import encode
@@ -19,6 +21,20 @@ from voxify.voices.catalogue import VoiceCatalogue
 from voxify.voices.library import Voice
 
 PREVIEW_FORMAT = "wav"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A stored preview: its WAV bytes, length and rate."""
+
+    data: bytes
+    duration: float
+    sample_rate: int
+
+
+def preview_url(voice_id: str) -> str:
+    """Where the API serves a voice's preview audio (seed 000's path)."""
+    return f"/api/v1/files/audio/previews/{quote(voice_id, safe='')}.{PREVIEW_FORMAT}"
 
 
 def preview_key(voice_id: str) -> str:
@@ -47,8 +63,8 @@ class Previews:
         self._guard = threading.Lock()
         self.rendered = 0  # previews this process rendered (the rest were read back)
 
-    async def get(self, user: User, voice_id: str) -> tuple[Voice, bytes]:
-        """The voice (NotFound unless the user may speak with it) and its preview's bytes."""
+    async def get(self, user: User, voice_id: str) -> tuple[Voice, Clip]:
+        """The voice (NotFound unless the user may speak with it) and its preview."""
         voice = await asyncio.to_thread(self._find, user, voice_id)
         async with self._lock(voice.voice_model_id):
             stored = await asyncio.to_thread(self._stored, voice.voice_model_id)
@@ -61,34 +77,36 @@ class Previews:
                 seed=0,
             )
             audio = await self._synthesis.render(request)
-            data = encode(audio, PREVIEW_FORMAT)
-            await asyncio.to_thread(
-                self._store, voice.voice_model_id, data, audio.duration, audio.sample_rate
-            )
+            clip = Clip(encode(audio, PREVIEW_FORMAT), audio.duration, audio.sample_rate)
+            await asyncio.to_thread(self._store, voice.voice_model_id, clip)
             self.rendered += 1
-            return voice, data
+            return voice, clip
 
     def _find(self, user: User, voice_id: str) -> Voice:
         with session_scope(self._sessions) as session:
             return self._catalogue.find(session=session, owner_id=user.id, voice_id=voice_id)
 
-    def _stored(self, voice_id: str) -> bytes | None:
-        with session_scope(self._sessions) as session:
-            row = session.get(VoicePreview, voice_id)
-            key = None if row is None else row.blob_key
-        if key is None or not self._blobs.exists(key):
-            return None
-        return self._blobs.get(key)
-
-    def _store(self, voice_id: str, data: bytes, duration: float, rate: int) -> None:
-        key = preview_key(voice_id)
-        self._blobs.put(key, data)
+    def _stored(self, voice_id: str) -> Clip | None:
         with session_scope(self._sessions) as session:
             row = session.get(VoicePreview, voice_id)
             if row is None:
+                return None
+            key, duration, rate = row.blob_key, row.duration, row.sample_rate
+        if not self._blobs.exists(key):
+            return None
+        return Clip(self._blobs.get(key), duration, rate)
+
+    def _store(self, voice_id: str, clip: Clip) -> None:
+        key = preview_key(voice_id)
+        self._blobs.put(key, clip.data, "audio/wav")
+        with session_scope(self._sessions) as session:
+            if session.get(VoicePreview, voice_id) is None:
                 session.add(
                     VoicePreview(
-                        voice_id=voice_id, blob_key=key, duration=duration, sample_rate=rate
+                        voice_id=voice_id,
+                        blob_key=key,
+                        duration=clip.duration,
+                        sample_rate=clip.sample_rate,
                     )
                 )
 
@@ -104,6 +122,14 @@ def forget_preview(*, session: Session, voice_id: str) -> list[str]:
         return []
     session.delete(row)
     return [row.blob_key]
+
+
+def favorites_count(*, session: Session, voice_id: str) -> int:
+    """How many users marked the voice."""
+    query = (
+        select(func.count()).select_from(VoiceFavorite).where(VoiceFavorite.voice_id == voice_id)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def favorite_ids(*, session: Session, user_id: str) -> set[str]:

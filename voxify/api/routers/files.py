@@ -19,6 +19,20 @@ from voxify.files.service import file_info, open_stream, resolve
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 
+@router.get("/audio/previews/{voice_id}.wav")
+async def preview_audio(voice_id: str, user: CurrentUser, services: ServicesDep) -> Response:
+    """A voice's preview clip (any voice the caller may speak with; rendered once, stored)."""
+    _, clip = await services.previews.get(user, voice_id)
+    return Response(
+        clip.data,
+        media_type="audio/wav",
+        headers={
+            "Content-Disposition": 'inline; filename="preview.wav"',
+            "Cache-Control": "private, max-age=86400",
+        },
+    )
+
+
 @router.get("/audio/{file_id}")
 async def download_audio(file_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """The audio of one of the caller's files (or of one of their jobs)."""

@@ -4,9 +4,8 @@ sorted and paged; previews, favorites, saved blends; nearest voices by embedding
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -16,7 +15,13 @@ from voxify.api.envelope import respond
 from voxify.db.session import session_scope
 from voxify.voices import clones
 from voxify.voices.library import Voice
-from voxify.voices.previews import PREVIEW_FORMAT, favorite_ids, set_favorite
+from voxify.voices.previews import (
+    PREVIEW_FORMAT,
+    favorite_ids,
+    favorites_count,
+    preview_url,
+    set_favorite,
+)
 from voxify.voices.schemas import VoiceCreate
 from voxify.voices.similarity import nearest_voices
 
@@ -84,7 +89,7 @@ async def list_models(
     data: list[dict[str, Any]] = []
     for voice in window:
         item = voice.public(max_text_length=limit)
-        item["favorite"] = voice.voice_model_id in favorites
+        item["is_favorite"] = voice.voice_model_id in favorites
         if similar_to:
             item["similarity"] = similarity[voice.voice_model_id]
         data.append(item)
@@ -122,21 +127,23 @@ def get_model(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONRe
         voice = services.catalogue.find(session=session, owner_id=user.id, voice_id=model_id)
         favorite = voice.voice_model_id in favorite_ids(session=session, user_id=user.id)
     item = voice.public(max_text_length=services.settings.max_job_text_chars)
-    return respond({**item, "favorite": favorite})
+    return respond({**item, "is_favorite": favorite})
 
 
 @router.get("/{model_id}/preview")
-async def preview(model_id: str, user: CurrentUser, services: ServicesDep) -> Response:
-    """A short clip of the voice saying its preview text (rendered once, then stored)."""
-    voice, data = await services.previews.get(user, model_id)
-    return Response(
-        data,
-        media_type="audio/wav",
-        headers={
-            "Content-Disposition": f'inline; filename="preview.{PREVIEW_FORMAT}"',
-            "Cache-Control": "private, max-age=86400",
-            "X-Voice-Id": quote(voice.voice_model_id),
-        },
+async def preview(model_id: str, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    """The voice's preview (seed 000): where to fetch it and what it says; the first request
+    renders and stores it, every later one reads it back."""
+    voice, clip = await services.previews.get(user, model_id)
+    return respond(
+        {
+            "voice_model_id": voice.voice_model_id,
+            "preview_audio_url": preview_url(voice.voice_model_id),
+            "preview_text": voice.preview_text,
+            "duration": round(clip.duration, 3),
+            "format": PREVIEW_FORMAT,
+            "sample_rate": clip.sample_rate,
+        }
     )
 
 
@@ -158,9 +165,10 @@ def _favorite(services: Services, user_id: str, voice_id: str, *, favorite: bool
         set_favorite(
             session=session, user_id=user_id, voice_id=voice.voice_model_id, favorite=favorite
         )
+        count = favorites_count(session=session, voice_id=voice.voice_model_id)
     return respond(
-        {"voice_model_id": voice.voice_model_id, "favorite": favorite},
-        message="Added to favorites" if favorite else "Removed from favorites",
+        {"voice_model_id": voice.voice_model_id, "is_favorite": favorite, "favorites_count": count},
+        message=f"Voice model {'added to' if favorite else 'removed from'} favorites",
     )
 
 
