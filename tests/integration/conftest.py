@@ -45,6 +45,7 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
             "jwt_secret": JWT_SECRET,
             "job_stale_after_s": 5,
             "job_heartbeat_s": 1,
+            "clone_search_s": 5,  # a few Kokoro style trials per clone
             "vector_url": chroma_server_url,
         }
     )

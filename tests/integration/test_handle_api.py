@@ -63,6 +63,14 @@ def test_a_second_serve_app_speaks_through_the_handle(http: httpx.Client) -> Non
         assert abs(len(samples) / rate - info["duration"]) < 0.01
         assert [w["word"] for w in info["words"]][:2] == ["Hello", "from"]
 
+        # The Kokoro pool, a replica of its own, through the same door: a blend of two voices.
+        kokoro, described = caller.speak.remote(
+            key, "Kokoro speaks here.", voice_id="af_heart(2)+bf_emma(1)", format="wav"
+        ).result()
+        samples, rate = sf.read(io.BytesIO(kokoro))
+        assert rate == described["sample_rate"] == 24000 and described["engine"] == "kokoro"
+        assert 0.8 < len(samples) / rate < 4.0
+
         long_text = "The first sentence arrives early. The second one follows it. A third ends it."
         sizes = caller.pieces.remote(key, long_text).result()
         assert len(sizes) >= 2 and sum(sizes) > 22050 * 2  # pieces of 16-bit audio, > 1 s
@@ -78,6 +86,6 @@ def test_a_second_serve_app_speaks_through_the_handle(http: httpx.Client) -> Non
         # It is the owner's speech: in their history and usage like any synthesis.
         auth = {"Authorization": f"Bearer {key}"}
         stats = http.get("/api/v1/stats/me", headers=auth).json()["data"]
-        assert stats["today"]["syntheses"] == 2 and stats["audio"]["files"] == 1
+        assert stats["today"]["syntheses"] == 3 and stats["audio"]["files"] == 2
     finally:
         serve.delete("caller")
