@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 
 from voxify.engines.kokoro_assets import PACK_ROWS, KokoroFiles, vocab
+from voxify.engines.languages import espeak_voice
 from voxify.speech import Audio
 from voxify.voices.blends import Blend
 
@@ -27,22 +28,6 @@ MAX_TOKENS = 500  # per model call; the packs index styles by count up to 509
 PIECE_TOKENS = 250  # sentences are grouped into calls of about this many phonemes
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 STYLE_CACHE = 64  # blends whose mixed packs a process keeps
-# Language (primary subtag, or a whole tag where the region matters) -> espeak-ng voice.
-ESPEAK_VOICES = {
-    "en": "en-us",
-    "en-gb": "en",
-    "en-au": "en",
-    "en-nz": "en",
-    "en-ie": "en",
-    "es": "es",
-    "es-419": "es-419",
-    "es-mx": "es-419",
-    "fr": "fr",
-    "hi": "hi",
-    "it": "it",
-    "pt": "pt",
-    "pt-br": "pt-br",
-}
 # espeak's IPA -> the symbols Kokoro's English voices learned (misaki), longest first.
 _ENGLISH = (
     ("ʔn̩", "tᵊn"),
@@ -64,12 +49,6 @@ _ENGLISH = (
 _AMERICAN = (("oʊ", "O"), ("ɜː", "ɜɹ"), ("ɾ", "T"), ("ː", ""), ("ɐ", "ə"))
 _BRITISH = (("əʊ", "Q"), ("eə", "ɛː"))
 _CLAUSE_END = re.compile(r"(?<=[.!?;:,—…])\s+")
-
-
-def espeak_voice(language: str) -> str | None:
-    """The espeak-ng voice that phonemizes ``language`` for Kokoro, or None."""
-    tag = language.lower()
-    return ESPEAK_VOICES.get(tag) or ESPEAK_VOICES.get(tag.split("-")[0])
 
 
 class KokoroEngine:

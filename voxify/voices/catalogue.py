@@ -8,12 +8,13 @@ Kokoro blends (``af_bella(2)+af_sky(1)``) are accepted wherever a voice id is.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from voxify.db.models import User, VoiceClone
-from voxify.engines.languages import XTTS_LANGUAGES
+from voxify.engines.languages import XTTS_LANGUAGES, kokoro_language
 from voxify.errors import EngineUnavailable, InvalidParameter, InvalidState, NotFound
 from voxify.status import CloneStatus
 from voxify.voices import repository
@@ -34,6 +35,7 @@ KOKORO_CLONE_NOTE = (
     "Kokoro style fitted to the samples: a weighted mix of stock Kokoro voices found by a "
     "search scored on held-out parts of the samples"
 )
+BLEND_NOTE = "A saved blend of Kokoro voices"
 CPU_CLONE_NOTE = (
     "CPU clone: Piper speech converted toward the samples' speaker with the WORLD vocoder "
     "(F0 statistics, spectral envelope warp and equalisation) - an approximation"
@@ -139,8 +141,8 @@ class VoiceCatalogue:
             name=clone.name,
             type="custom",
             engine="kokoro",
-            language=clone.language,
-            languages=(clone.language,),
+            language=kokoro_language(clone.language),
+            languages=(kokoro_language(clone.language),),
             description=clone.description or "A personal Kokoro voice",
             tags=("custom", "personal", "kokoro", "clone" if fitted else "blend"),
             sample_rate=KOKORO_RATE,
@@ -148,12 +150,7 @@ class VoiceCatalogue:
             quality_score=None if clone.similarity is None else round(clone.similarity, 3),
             created_at=clone.created_at,
             extra={
-                "clone_id": clone.id,
-                "status": clone.status,
-                "samples_language": clone.language,
-                "speaker_similarity": clone.similarity,
-                "baseline_similarity": clone.baseline_similarity,
-                "method": KOKORO_CLONE_NOTE if fitted else "A saved blend of Kokoro voices",
+                **_clone_extra(clone, KOKORO_CLONE_NOTE if fitted else BLEND_NOTE),
                 "blend": [{"voice": pack, "weight": weight} for pack, weight in style],
             },
             style=style,
@@ -181,14 +178,7 @@ class VoiceCatalogue:
             owner_id=clone.user_id,
             quality_score=None if clone.similarity is None else round(clone.similarity, 3),
             created_at=clone.created_at,
-            extra={
-                "clone_id": clone.id,
-                "status": clone.status,
-                "samples_language": clone.language,
-                "speaker_similarity": clone.similarity,
-                "baseline_similarity": clone.baseline_similarity,
-                "method": XTTS_CLONE_NOTE if xtts else CPU_CLONE_NOTE,
-            },
+            extra=_clone_extra(clone, XTTS_CLONE_NOTE if xtts else CPU_CLONE_NOTE),
             conversion=None if xtts else clone.conversion,
             latents_key=clone.latents_blob_key if xtts else None,
         )
@@ -234,3 +224,15 @@ class VoiceCatalogue:
         """Every voice the user may speak with: presets, then their ready clones."""
         clones = repository.ready_clones(session=session, owner_id=user.id)
         return self.presets() + [self.clone(c) for c in clones if self.speaks(c)]
+
+
+def _clone_extra(clone: VoiceClone, method: str) -> dict[str, Any]:
+    """What the API shows of a custom voice beside the library fields."""
+    return {
+        "clone_id": clone.id,
+        "status": clone.status,
+        "samples_language": clone.language,
+        "speaker_similarity": clone.similarity,
+        "baseline_similarity": clone.baseline_similarity,
+        "method": method,
+    }
