@@ -5,11 +5,11 @@ speechmos)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 
 from voxify.audio.effects import resample
+from voxify.audio.naturalness import naturalness
 from voxify.speech import Audio
 
 RATE = 16_000  # both models listen at 16 kHz
@@ -75,18 +75,10 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
 
 
 class Naturalness:
-    """DNSMOS P.808 MOS (1-5) of speech, peak-normalised first (it scores level too)."""
-
-    def __init__(self) -> None:
-        from speechmos import dnsmos
-
-        self._dnsmos = dnsmos
+    """DNSMOS P.808 MOS (1-5) of speech: the estimator the clone job gates candidates with."""
 
     def __call__(self, audio: Audio) -> float:
-        x = _mono16k(audio)
-        x = x / max(1e-6, float(np.abs(x).max())) * 0.9
-        result: Any = self._dnsmos.run(x, RATE)
-        return float(result["p808_mos"])
+        return naturalness(audio)
 
 
 def _mono16k(audio: Audio) -> np.ndarray:

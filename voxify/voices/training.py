@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from voxify.audio.analysis import decode
+from voxify.audio.naturalness import naturalness
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
 from voxify.db.session import session_scope
 from voxify.engines.conversion import ConversionParams, convert, fit_conversion
@@ -43,6 +44,10 @@ MIN_HELD_OUT_S = 1.5  # a single sample shorter than twice this is scored on wha
 # Kokoro sounds natural where WORLD-converted Piper does not (DNSMOS, docs/benchmarks.md): a
 # Piper candidate must beat the best Kokoro one by more than score noise to be kept.
 KOKORO_PREFERENCE = 0.01
+# Naturalness (DNSMOS P.808) a candidate may lose against the plain Kokoro style for free, and
+# what each further MOS point costs in similarity.
+NATURALNESS_SLACK = 0.1
+NATURALNESS_WEIGHT = 0.5
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Candidate:
     style: Blend | None = None
     score: float = 0.0
     similarity: float = 0.0
+    mos: float | None = None  # DNSMOS P.808, where candidates are compared on it
 
     @property
     def label(self) -> str:
@@ -100,11 +106,13 @@ def train_clone(context: JobContext, job: Job) -> None:
         candidate.score = candidate.similarity - held_scorer.traits.penalty(
             VoiceTraits.of([candidate.audio])
         )
+    _gate_naturalness(candidates)
     best = _best(candidates)
     baseline = _baseline(runner, held_scorer, searched)
     report = {
         "held_out": bool(held_part is not fit_part),
         "candidates": {c.label: round(c.similarity, 4) for c in candidates},
+        "naturalness": {c.label: round(c.mos, 3) for c in candidates if c.mos is not None},
         "chosen": best.label,
         "search": searched,
     }
@@ -186,6 +194,21 @@ def _world_candidates(
     joined = Audio.join(source)
     converted = Candidate(engine, convert(joined, fit.params), conversion=fit.params, style=style)
     return [converted] if style is None else [Candidate(engine, joined, style=style), converted]
+
+
+def _gate_naturalness(candidates: Sequence[Candidate]) -> None:
+    """Where a Kokoro style is among the candidates, score each one's naturalness against
+    the style as Kokoro says it: one that sounds clearly less natural (WORLD's vocoder on
+    Piper can lose most of a MOS point, docs/benchmarks.md) pays for it in its score."""
+    plain = [c for c in candidates if c.engine == "kokoro" and c.conversion is None]
+    if not plain:
+        return
+    for candidate in candidates:
+        candidate.mos = naturalness(candidate.audio)
+    reference = max(c.mos or 0.0 for c in plain)
+    for candidate in candidates:
+        lost = reference - (candidate.mos or 0.0) - NATURALNESS_SLACK
+        candidate.score -= NATURALNESS_WEIGHT * max(0.0, lost)
 
 
 def _best(candidates: Sequence[Candidate]) -> Candidate:
