@@ -135,3 +135,15 @@ def test_voice_packs_are_checked_before_they_are_used(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="bytes"):
         unpack_voices(short, tmp_path / "other")
     assert not (tmp_path / "other").exists()  # nothing half-unpacked
+
+
+def test_naturalness_tells_speech_from_noise(kokoro: KokoroEngine) -> None:
+    from voxify.audio.naturalness import naturalness
+    from voxify.speech import Audio
+
+    speech = kokoro.synthesize(SENTENCE * 2, voice=HEART)
+    rng = np.random.default_rng(7)
+    noise = Audio(rng.normal(0, 0.1, len(speech.samples)).astype(np.float32), speech.sample_rate)
+    noisy = Audio(speech.samples + noise.samples, speech.sample_rate)
+    clean_mos, noisy_mos, noise_mos = (naturalness(a) for a in (speech, noisy, noise))
+    assert clean_mos > 3.5 and clean_mos > noisy_mos + 0.5 and noisy_mos > noise_mos

@@ -58,6 +58,8 @@ def test_a_fitted_clone_beats_the_nearest_stock_voice_on_held_out_audio(
     fit = ready["config"]["fit"]
     assert fit["held_out"] is True
     assert set(fit["candidates"]) == {"piper+world", "kokoro", "kokoro+world"}
+    assert set(fit["naturalness"]) == set(fit["candidates"])  # the naturalness gate ran
+    assert all(1.0 < mos < 5.0 for mos in fit["naturalness"].values())
     assert fit["search"]["trials"] >= 3
     assert fit["search"]["nearest"][0][0].startswith("am_")  # a man's voice to start from
     # Held-out similarity of the clone against the nearest stock Kokoro voice's.
