@@ -4,8 +4,9 @@ The samples are split into a part the fits see and a held-out part they don't. C
 Piper speech converted toward the samples with the WORLD vocoder; a Kokoro style searched
 among mixes of the nearest stock voices (voxify/voices/kokoro_fit.py), as it is and with the
 WORLD conversion on top. Each candidate speaks the calibration sentences and is scored on the
-held-out part; the best one becomes the clone. Where an XTTS pool runs, the clone also gets
-XTTS conditioning latents and speaks with XTTS.
+held-out part; the best one becomes the clone (its WORLD conversion then refitted on every
+sample: chosen on held-out audio, trained on all of it). Where an XTTS pool runs, the clone
+also gets XTTS conditioning latents and speaks with XTTS.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Candidate:
     score: float = 0.0
     similarity: float = 0.0
     mos: float | None = None  # DNSMOS P.808, where candidates are compared on it
+    source: Sequence[Audio] = ()  # the engine's own calibration speech (WORLD candidates)
 
     @property
     def label(self) -> str:
@@ -108,6 +110,12 @@ def train_clone(context: JobContext, job: Job) -> None:
         )
     _gate_naturalness(candidates)
     best = _best(candidates)
+    if best.conversion is not None and held_part is not fit_part:
+        context.progress(90.0, f"Refitting {best.label} on every sample")
+        everything = Scorer(
+            voiceprints.embed, _mean_embedding(voiceprints.embed, targets), VoiceTraits.of(targets)
+        )
+        best.conversion = fit_conversion(best.source, targets, everything).params
     baseline = _baseline(runner, held_scorer, searched)
     report = {
         "held_out": bool(held_part is not fit_part),
@@ -192,7 +200,9 @@ def _world_candidates(
     except ValueError as exc:  # too little voiced speech, too low a sample rate
         raise InvalidAudio(f"The samples cannot be fitted: {exc}") from exc
     joined = Audio.join(source)
-    converted = Candidate(engine, convert(joined, fit.params), conversion=fit.params, style=style)
+    converted = Candidate(
+        engine, convert(joined, fit.params), conversion=fit.params, style=style, source=source
+    )
     return [converted] if style is None else [Candidate(engine, joined, style=style), converted]
 
 
