@@ -148,6 +148,22 @@ def test_blends_speak_wherever_a_voice_id_does(client: TestClient) -> None:
         assert stream.status_code == 200
         assert len(b"".join(stream.iter_bytes())) > 24000  # more than half a second of audio
 
+    # A voice native to another language speaks English when asked (accented), and its own
+    # language when not.
+    for language in ("en-US", None):
+        accented = client.post(
+            "/api/v1/tts/synthesize",
+            headers=headers,
+            json={"text": "Olá, bom dia.", "voice_id": "kokoro_pm_santa", "language": language},
+        )
+        assert accented.status_code == 200, accented.text
+    foreign = client.post(
+        "/api/v1/tts/synthesize",
+        headers=headers,
+        json={"text": "Hallo.", "voice_id": "kokoro_pm_santa", "language": "de-DE"},
+    )
+    assert foreign.status_code == 400
+
     bad = client.post(
         "/api/v1/tts/synthesize",
         headers=headers,

@@ -57,7 +57,8 @@ def _language(voice: Voice, asked: str | None) -> str:
     variant of it (a British voice asked for "en" or "en-US" still phonemizes British)."""
     if asked is None:
         return voice.language
-    if voice.engine == "kokoro" and voice.supports_language(asked):
+    same = voice.language.split("-")[0].lower() == asked.split("-")[0].lower()
+    if voice.engine == "kokoro" and same:
         return voice.language
     return asked
 

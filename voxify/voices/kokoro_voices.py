@@ -114,7 +114,8 @@ def kokoro_voice(name: str) -> Voice:
         type="preset",
         engine="kokoro",
         language=language,
-        languages=(language,),
+        # Kokoro's voices speak any language it phonemizes; English, accented, is offered.
+        languages=(language,) if language.startswith("en") else (language, "en-US"),
         description=(
             f"Kokoro-82M voice '{name}': {age} {gender}, {accent} accent, model-card grade "
             f"{grade}. Neural; on a CPU slower than Piper (docs/benchmarks.md)."

@@ -191,9 +191,9 @@ def _filter(
     wanted = {t.strip().lower() for t in (tags or "").split(",") if t.strip()}
     if wanted:
         voices = [v for v in voices if wanted <= set(v.tags)]
-    if language and "-" in language:  # a region asked for: voices of that region
-        wanted_tag = language.lower()
-        voices = [v for v in voices if wanted_tag in (lang.lower() for lang in v.languages)]
+    if language and "-" in language:  # a region asked for: voices native to it
+        wanted_tag, primary = language.lower(), language.split("-")[0].lower()
+        voices = [v for v in voices if v.language.lower() in (wanted_tag, primary)]
     elif language:
         voices = [v for v in voices if v.supports_language(language)]
     if type:
