@@ -112,3 +112,20 @@ def test_a_search_budget_out_of_range_is_refused(client: TestClient) -> None:
             json={"sample_ids": samples, "name": "x", "config": {"search_s": bad}},
         )
         assert refused.status_code == 400, (bad, refused.text)
+
+
+def test_held_out_split() -> None:
+    import numpy as np
+
+    from voxify.speech import Audio
+    from voxify.voices.training import split_held_out
+
+    def clip(seconds: float) -> Audio:
+        return Audio(np.zeros(int(seconds * 16000), dtype=np.float32), 16000)
+
+    fit, held = split_held_out([clip(3), clip(7), clip(5)])
+    assert [a.duration for a in fit] == [7, 3] and [a.duration for a in held] == [5]
+    fit, held = split_held_out([clip(6)])
+    assert fit[0].duration == 3.6 and held[0].duration == 2.4
+    fit, held = split_held_out([clip(3)])  # 1.2 s would be too short to score on
+    assert fit is held and fit[0].duration == 3

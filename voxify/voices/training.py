@@ -140,7 +140,8 @@ def split_held_out(targets: Sequence[Audio]) -> tuple[list[Audio], list[Audio]]:
     (only,) = ordered
     cut = int(len(only.samples) * 0.6)
     if (len(only.samples) - cut) / only.sample_rate < MIN_HELD_OUT_S:
-        return [only], [only]  # too short to split: no held-out part
+        everything = [only]  # too short to split: no held-out part (one list, both roles)
+        return everything, everything
     return [Audio(only.samples[:cut], only.sample_rate)], [
         Audio(only.samples[cut:], only.sample_rate)
     ]
@@ -162,7 +163,7 @@ def _search_style(
     def progress(trial: int, best: float) -> None:
         share = min(1.0, (time.monotonic() - started) / max(budget_s, 1e-6))
         context.progress(
-            30.0 + 30.0 * share, f"Kokoro style search: trial {trial}, best {best:.3f}"
+            30.0 + 45.0 * share, f"Kokoro style search: trial {trial}, best {best:.3f}"
         )
 
     fit = fit_style(nearest, render, scorer, budget_s=budget_s, progress=progress)
