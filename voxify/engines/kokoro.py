@@ -65,6 +65,7 @@ class KokoroEngine:
         providers: Sequence[str] = ("CPUExecutionProvider",),
     ) -> None:
         from piper import espeakbridge
+        from piper import voice as piper_voice
         from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
         self.files = files
@@ -80,7 +81,11 @@ class KokoroEngine:
         self._styles: OrderedDict[Blend, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._espeak = espeakbridge
-        espeakbridge.initialize(str(ESPEAK_DATA_DIR))
+        # espeak-ng is one global state per process, which Piper's voices use too: take the
+        # lock Piper takes, so that a Piper voice and a Kokoro voice never interleave there.
+        self._espeak_lock: threading.Lock = piper_voice._ESPEAK_PHONEMIZER_LOCK
+        with self._espeak_lock:
+            espeakbridge.initialize(str(ESPEAK_DATA_DIR))
 
     @classmethod
     def open(
@@ -161,7 +166,7 @@ class KokoroEngine:
         espeak = espeak_voice(language)
         if espeak is None:
             raise ValueError(f"Kokoro cannot phonemize '{language}' here")
-        with self._lock:  # espeak-ng is one global state per process
+        with self._espeak_lock:
             self._espeak.set_voice(espeak)
             clauses = self._espeak.get_phonemes(text)
         spoken = " ".join(
