@@ -46,6 +46,7 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
             "job_stale_after_s": 5,
             "job_heartbeat_s": 1,
             "clone_search_s": 5,  # a few Kokoro style trials per clone
+            "requests_per_minute": 100_000,  # tests poll jobs for minutes; limits have own tests
             "vector_url": chroma_server_url,
         }
     )

@@ -170,14 +170,23 @@ def test_overloaded_pool_answers_unavailable_and_loses_nothing(
 
 
 @pytest.fixture(scope="module")
-def xtts_app(serve_url: str, xtts_settings: Settings) -> Iterator[str]:
+def xtts_app(
+    serve_url: str, xtts_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The whole Voxify graph with an XTTS pool, on its own route prefix."""
     from ray import serve
 
     from deployments.app import build_app
 
     app = build_app(
-        {**xtts_settings.model_dump(mode="json"), "job_stale_after_s": 5, "job_heartbeat_s": 1}
+        {
+            **xtts_settings.model_dump(mode="json"),
+            "job_stale_after_s": 5,
+            "job_heartbeat_s": 1,
+            # No Kokoro pool in this second app: the first one has it, and the cluster's 8
+            # logical CPUs do not hold two of every pool beside the XTTS one.
+            "kokoro_dir": str(tmp_path_factory.mktemp("no-kokoro")),
+        }
     )
     serve.run(app, name="voxify-xtts", route_prefix="/xtts")
     url = f"{serve_url}/xtts"

@@ -63,7 +63,7 @@ def test_a_fitted_clone_beats_the_nearest_stock_voice_on_held_out_audio(
     assert fit["search"]["trials"] >= 3
     assert fit["search"]["nearest"][0][0].startswith("am_")  # a man's voice to start from
     # Held-out similarity of the clone against the nearest stock Kokoro voice's.
-    assert ready["speaker_similarity"] > ready["baseline_similarity"] + 0.05, ready
+    assert ready["speaker_similarity"] > ready["baseline_similarity"] + 0.02, ready
     engine = fit["chosen"].split("+")[0]
     assert ready["engine"] == engine
 

@@ -166,7 +166,7 @@ def test_workflow_2_in_process(client: TestClient, speaker_encoder: SpeakerEncod
     assert client.get(f"/api/v1/job/{job_id}", headers=headers).json()["data"]["duration"] > 1
     cloned = client.get(f"/api/v1/files/audio/{job_id}", headers=headers)
     assert cloned.status_code == 200
-    assert_real_speech(cloned.content, words=9)
+    assert_real_speech(cloned.content, words=9, sample_rate=(22050, 24000))  # Piper or Kokoro
 
     preset = client.post("/api/v1/tts/synthesize", headers=headers, json={"text": SENTENCE})
     preset_audio = client.get(preset.json()["data"]["audio_path"], headers=headers).content
