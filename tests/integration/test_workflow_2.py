@@ -124,7 +124,7 @@ def test_workflow_2_custom_voice_cloning(
     assert cloned > plain + 0.05, (cloned, plain)
 
     # The clone is a custom voice model for its owner, and the nearest voice to the sample.
-    models = http.get("/api/v1/voice/models", headers=auth).json()["data"]
+    models = http.get("/api/v1/voice/models?type=custom", headers=auth).json()["data"]
     assert {m["voice_model_id"]: m["type"] for m in models}[clone_id] == "custom"
     similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth).json()
     assert similar["data"][0]["voice_model_id"] == clone_id, similar
