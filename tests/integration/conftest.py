@@ -33,9 +33,10 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
     from deployments.run import apply_serve_env
 
     data_dir: Path = tmp_path_factory.mktemp("serve-data")
-    # 2 physical cores: logical CPUs let fractional replicas and job tasks all schedule.
+    # 2 physical cores: logical CPUs let every pool (Kokoro too), job tasks and the XTTS tests
+    # second app all schedule.
     apply_serve_env()  # before ray.init: the settings `voxify serve` runs with
-    ray.init(address="local", num_cpus=8, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=10, include_dashboard=False, log_to_driver=False)
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     app = build_app(
