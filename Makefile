@@ -16,7 +16,16 @@ $(STAMP): pyproject.toml constraints.txt
 serve: $(STAMP)
 	$(BIN)/voxify serve $(ARGS)
 
-test: $(STAMP)
+# The studio's browser test drives Debian's Chromium (nothing is downloaded at run time).
+CHROMEDRIVER := /usr/bin/chromedriver
+$(CHROMEDRIVER):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	else echo "No Chromium and not root: the studio's browser tests will be skipped"; fi
+
+test: $(STAMP) $(CHROMEDRIVER)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -28,7 +37,7 @@ format: $(STAMP)
 	$(BIN)/ruff format voxify deployments tests loadtests
 	$(BIN)/ruff check --fix voxify deployments tests loadtests
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHROMEDRIVER)
 	$(BIN)/pytest tests/unit
 
 integration: $(STAMP)

@@ -44,7 +44,10 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "environment": "test",
             "data_dir": tmp_path / "data",
             "jwt_secret": "test-secret-0123456789abcdef-0123456789",
-            # A few Kokoro style trials per clone: the search's own tests set their budget.
+            # Clones fit Piper + WORLD only: a Kokoro candidate renders at about real time on
+            # these cores and adds minutes per clone. The Kokoro clone tests (unit and on Ray)
+            # ask for both engines and set their own search budget.
+            "clone_engines": ["piper"],
             "clone_search_s": 3.0,
         }
         values.update(overrides)

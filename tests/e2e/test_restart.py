@@ -36,6 +36,9 @@ class Service:
             "VOXIFY_JOB_STALE_AFTER_S": "5",
             "VOXIFY_JOB_HEARTBEAT_S": "1",
             "VOXIFY_JWT_SECRET": "restart-test-secret-0123456789abcdef-xyz",
+            # Piper alone: the Kokoro pool's start adds a minute per start on 2 cores and
+            # nothing to what is tested here (the integration tier serves Kokoro on Ray).
+            "VOXIFY_KOKORO_DIR": str(data_dir.parent / "no-kokoro"),
         }
         env.pop("RAY_ADDRESS", None)
         self.url = f"http://127.0.0.1:{port}"

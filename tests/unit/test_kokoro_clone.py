@@ -25,7 +25,11 @@ def _start(client: TestClient, headers: dict[str, str], samples: list[str], sear
     created = client.post(
         "/api/v1/voice/clones",
         headers=headers,
-        json={"sample_ids": samples, "name": "Reader", "config": {"search_s": search_s}},
+        json={
+            "sample_ids": samples,
+            "name": "Reader",
+            "config": {"search_s": search_s, "engines": ["piper", "kokoro"]},
+        },
     )
     assert created.status_code == 201, created.text
     return created.json()["data"]

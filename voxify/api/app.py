@@ -26,6 +26,7 @@ from voxify.api.routers import (
     tts,
     voices,
 )
+from voxify.api.studio import install_studio
 from voxify.auth.keys import Scope
 
 JSON_BODY_LIMIT = 1024 * 1024
@@ -37,7 +38,7 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="Voxify",
         version=__version__,
-        description="Voice-cloning text-to-speech: REST, streaming and jobs.",
+        description="Voice-cloning text-to-speech: REST, streaming and jobs; the studio page at /.",
     )
     app.state.services = services
     install_error_handlers(app)
@@ -60,6 +61,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(clones.router, dependencies=voice_work)
     app.include_router(openai.router, dependencies=speech)
     app.include_router(stats.router, dependencies=either)
+    install_studio(app)
     ApiMetrics().install(app)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -61,6 +61,7 @@ def create_clone(
             'config.engines must be a non-empty list of "piper" and "kokoro"',
             details={"param": "config.engines"},
         )
+    config = {"engines": list(settings.clone_engines), **data.config}  # what the job will try
     clone = VoiceClone(
         id=new_id("vc"),
         user_id=user.id,
@@ -69,7 +70,7 @@ def create_clone(
         language=data.language or samples[0].language,
         status=CloneStatus.PENDING,
         sample_ids=sample_ids,
-        config=data.config,
+        config=config,
         engine="piper",
     )
     job = Job(
@@ -82,7 +83,7 @@ def create_clone(
         subject_id=clone.id,
         title=f"Voice Model Training - {data.name}"[:255],
         text_language=clone.language,
-        config=data.config,
+        config=config,
     )
     clone.job_id = job.id
     repository.add(session=session, row=clone)

@@ -16,8 +16,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.audio.encode import content_type, encode
+from voxify.db.models import User
 from voxify.errors import IncompatibleOptions, SynthesisFailed
 from voxify.files.service import download_path
 from voxify.ids import new_id
@@ -53,23 +55,30 @@ async def synthesize_stream(
 
     Each ``audio_chunk`` carries its audio inline as a ``data:`` URL in ``format``; the whole
     speech is stored as a file named in ``completed``, as /tts/synthesize would store it.
+    ``POST /tts/stream`` with ``Accept: text/event-stream`` sends the same events for a
+    request body (long text does not fit in a URL).
     """
-    stream = await services.speech.stream(
-        user,
-        Speech(
-            text=text,
-            voice_id=voice_id,
-            language=language,
-            output_format=format,
-            sample_rate=sample_rate,
-            speed=speed,
-            pitch=pitch,
-            volume=volume,
-            seed=seed,
-            timestamps=timestamps,
-        ),
+    speech = Speech(
+        text=text,
+        voice_id=voice_id,
+        language=language,
+        output_format=format,
+        sample_rate=sample_rate,
+        speed=speed,
+        pitch=pitch,
+        volume=volume,
+        seed=seed,
+        timestamps=timestamps,
     )
+    return await _event_stream(request, user, services, speech)
+
+
+async def _event_stream(
+    request: Request, user: User, services: Services, speech: Speech
+) -> StreamingResponse:
+    stream = await services.speech.stream(user, speech)
     planned = stream.admitted.request
+    fmt, timestamps = speech.output_format, speech.timestamps
     synthesis_id = new_id("file")  # the id the whole speech is stored under at the end
     base_url = str(request.base_url).rstrip("/")
 
@@ -81,7 +90,7 @@ async def synthesize_stream(
                 "voice_id": planned.voice_id,
                 "engine": planned.engine,
                 "estimated_duration": round(word_count(planned.text) / WORDS_PER_SECOND, 1),
-                "format": format,
+                "format": fmt,
                 "sample_rate": stream.first.audio.sample_rate,
             }
         )
@@ -94,7 +103,7 @@ async def synthesize_stream(
                 event: dict[str, Any] = {
                     "type": "audio_chunk",
                     "chunk_id": len(pieces),
-                    "audio_url": _data_url(chunk.audio, format),
+                    "audio_url": _data_url(chunk.audio, fmt),
                     "start": round(start, 3),
                     "duration": round(chunk.audio.duration, 3),
                     "sample_rate": chunk.audio.sample_rate,
@@ -112,7 +121,7 @@ async def synthesize_stream(
                 )
             audio = Audio.join(pieces)
             await run_in_threadpool(
-                services.speech.store, user.id, audio, planned, format, file_id=synthesis_id
+                services.speech.store, user.id, audio, planned, fmt, file_id=synthesis_id
             )
         except Exception as exc:  # the response has started: report in-band, then end
             yield _sse(
@@ -130,7 +139,7 @@ async def synthesize_stream(
                 "file_id": synthesis_id,
                 "audio_url": base_url + download_path(synthesis_id),
                 "audio_path": download_path(synthesis_id),
-                "format": format,
+                "format": fmt,
                 "duration": round(audio.duration, 3),
                 "chunks": len(pieces),
             }
@@ -141,9 +150,12 @@ async def synthesize_stream(
 
 @router.post("/stream")
 async def stream_audio(
-    data: StreamRequest, user: CurrentUser, services: ServicesDep
+    data: StreamRequest, request: Request, user: CurrentUser, services: ServicesDep
 ) -> StreamingResponse:
-    """Speech as one chunked HTTP response in ``format``, each piece sent as it is rendered."""
+    """Speech as one chunked HTTP response in ``format``, each piece sent as it is rendered;
+    with ``Accept: text/event-stream``, as the events of ``GET /tts/synthesize/stream``."""
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return await _event_stream(request, user, services, data.speech(output_format=data.format))
     if data.timestamps:
         raise IncompatibleOptions(
             "A raw audio stream cannot carry word timings; use the SSE stream "
