@@ -47,9 +47,7 @@ class Settings(BaseSettings):
     clone_search_s: float = Field(45.0, ge=0, le=600)
     # Engines a clone job may fit and choose from (a clone's config {"engines": [...]} narrows):
     # Kokoro clones sound best but render at about real time on a CPU (docs/benchmarks.md).
-    clone_engines: list[Literal["piper", "kokoro"]] = Field(
-        default_factory=lambda: ["piper", "kokoro"], min_length=1
-    )
+    clone_engines: tuple[Literal["piper", "kokoro"], ...] = Field(("piper", "kokoro"), min_length=1)
     min_sample_speech_s: float = 3.0  # speech (after VAD) a voice sample must contain
     max_sample_speech_s: float = 300.0
     max_sync_text_chars: int = 1000
