@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     flush=True,
                 )
         for user in users:
-            user.http.close()
+            user.client.close()
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

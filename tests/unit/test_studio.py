@@ -279,10 +279,20 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
     assert any("%" in status for status in seen), seen  # progress was shown while it ran
     page.shot("clone-ready")
 
+    # A second clone, cancelled while it trains.
+    page.type("#clone-name", "Cancelled voice")
+    page.click("#clone-go")
+    page.wait(lambda: page.visible("#clone-cancel"), 30, "no cancel button")
+    page.click("#clone-cancel")
+    page.wait(lambda: "cancelled" in page.text("#clone-status"), 60, "not cancelled")
+    assert page.texts("#clones-list [data-clone-id] .state") == ["cancelled", "ready"]
+    page.shot("clone-cancelled")
+
     # Speak with the clone: streamed, then playable and downloadable.
-    page.click("#clones-list [data-clone-id] button.primary")
+    ready = "#clones-list [data-clone-id]:has(button.primary)"
+    clone_id = page.find(ready).get_attribute("data-clone-id")
+    page.click(f"{ready} button.primary")
     page.wait(lambda: page.js("return document.body.dataset.view") == "speak")
-    clone_id = page.find("#clones-list [data-clone-id]").get_attribute("data-clone-id")
     assert page.find("#speak-voice").get_attribute("value") == clone_id
     page.type("#speak-text", TEXT)
     Select(page.find("#speak-format")).select_by_value("mp3")
