@@ -285,7 +285,11 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
     page.wait(lambda: page.visible("#clone-cancel"), 30, "no cancel button")
     page.click("#clone-cancel")
     page.wait(lambda: "cancelled" in page.text("#clone-status"), 60, "not cancelled")
-    assert page.texts("#clones-list [data-clone-id] .state") == ["cancelled", "ready"]
+    page.wait(  # the list reloads after the status line says so
+        lambda: page.texts("#clones-list [data-clone-id] .state") == ["cancelled", "ready"],
+        30,
+        "the cancelled clone is not listed as cancelled",
+    )
     page.shot("clone-cancelled")
 
     # Speak with the clone: streamed, then playable and downloadable.

@@ -115,7 +115,7 @@ export async function request(path, options = {}) {
   };
   let response = await send();
   if (response.status === 401 && session && (await refresh())) response = await send();
-  if (response.status === 401 && !options.keepSession) {
+  if (response.status === 401) {
     const error = await envelopeError(response);
     save(null); // the refresh token is gone or revoked: back to the sign-in form
     throw error;
@@ -179,6 +179,7 @@ export async function* events(path, options = {}) {
 export async function watchJob(jobId, onEvent, signal) {
   let last = null;
   for await (const event of events(`jobs/${jobId}/progress`, { signal })) {
+    if (!event.status) continue; // the closing {"event": "complete"}
     last = event;
     onEvent(event);
   }

@@ -136,10 +136,8 @@ async function speak() {
     }
   } catch (error) {
     const message = errorMessage(error);
-    if (message) {
-      notify(message);
-      status.textContent = "";
-    }
+    if (message) notify(message);
+    status.textContent = message ? "" : "Stopped.";
   } finally {
     progress.hidden = true;
     $("speak-go").disabled = false;
