@@ -140,6 +140,15 @@ class Page:
             )
         )
 
+    def attr(self, css: str, name: str) -> str | None:
+        """An attribute of the first match, read in one step."""
+        return self.js(  # type: ignore[no-any-return]
+            "const e = document.querySelector(arguments[0]);"
+            "return e ? e.getAttribute(arguments[1]) : null",
+            css,
+            name,
+        )
+
     def visible(self, css: str) -> bool:
         return any(element.is_displayed() for element in self.all(css))
 
@@ -247,8 +256,8 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
         120,
         "sample not processed",
     )
-    row = page.find("#samples-list [data-sample-id]")
-    assert "quality" in row.text and "/ 10" in row.text
+    row = page.text("#samples-list [data-sample-id]")
+    assert "quality" in row and "/ 10" in row
     page.shot("sample-ready")
 
     # Record a second sample with the (fake) microphone through MediaRecorder.
@@ -294,16 +303,17 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
 
     # Speak with the clone: streamed, then playable and downloadable.
     ready = "#clones-list [data-clone-id]:has(button.primary)"
-    clone_id = page.find(ready).get_attribute("data-clone-id")
+    clone_id = page.attr(ready, "data-clone-id")
     page.click(f"{ready} button.primary")
     page.wait(lambda: page.js("return document.body.dataset.view") == "speak")
-    assert page.find("#speak-voice").get_attribute("value") == clone_id
+    page.wait(lambda: page.js("return document.getElementById('speak-voice').value") == clone_id)
     page.type("#speak-text", TEXT)
     Select(page.find("#speak-format")).select_by_value("mp3")
     page.click("#speak-go")
     page.wait(lambda: page.visible("#speak-result"), 180, "no result")
-    first = int(page.find("#speak-form").get_attribute("data-first-audio-ms"))
-    completed = int(page.find("#speak-form").get_attribute("data-completed-ms"))
+    first = int(page.attr("#speak-form", "data-first-audio-ms") or -1)
+    completed = int(page.attr("#speak-form", "data-completed-ms") or -1)
+    assert first >= 0
     assert first < completed, (first, completed)  # audio started before the whole was rendered
     duration = page.async_js(
         """const done = arguments[arguments.length - 1];
@@ -328,8 +338,9 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
 
     # Another user sees none of it.
     page.driver.set_window_size(1280, 1000)
-    page.click("#sign-out")
-    page.wait(lambda: page.visible("#sign-in-form"))
+    page.click("#sign-out")  # the page starts afresh: nothing of the account stays in it
+    page.wait(lambda: page.notice() == "Signed out." and page.visible("#sign-in-form"))
+    assert page.texts("#clones-list li") == [] and page.texts("#speak-voice option") == []
     page.register("studio-b@example.com", "Bea")
     page.nav("voices")
     Select(page.find("#filter-type")).select_by_value("custom")
@@ -337,7 +348,9 @@ def test_workflow_2_in_the_studio(browser: Any, url: str) -> None:
     assert page.all("#voices-list .voice") == []
     page.nav("speak")
     page.wait(lambda: page.all("#speak-voice option"))
-    assert clone_id not in [o.get_attribute("value") for o in page.all("#speak-voice option")]
+    assert clone_id not in page.js(
+        "return [...document.querySelectorAll('#speak-voice option')].map((o) => o.value)"
+    )
     page.shot("other-user")
 
 
@@ -361,7 +374,7 @@ def test_library_history_keys_and_silent_refresh(browser: Any, url: str) -> None
     everything = page.wait(lambda: max(_count(page), 0))
     Select(page.find("#filter-gender")).select_by_value("female")
     page.wait(lambda: 0 < _count(page) < everything, 30, "gender filter did nothing")
-    voice_id = page.find("#voices-list .voice").get_attribute("data-voice-id")
+    voice_id = page.attr("#voices-list .voice", "data-voice-id")
     card = f'#voices-list .voice[data-voice-id="{voice_id}"]'
     page.click(f"{card} button[aria-label^='Play a preview']")
     duration = page.async_js(
@@ -373,16 +386,16 @@ def test_library_history_keys_and_silent_refresh(browser: Any, url: str) -> None
     )
     assert duration > 0.5
     page.click(f"{card} button.favorite")
-    page.wait(lambda: page.find(f"{card} button.favorite").get_attribute("aria-pressed") == "true")
+    page.wait(lambda: page.attr(f"{card} button.favorite", "aria-pressed") == "true")
     page.click("#filter-favorite")
     page.wait(lambda: _count(page) == 1, 30, "favorites filter")
-    assert page.find("#voices-list .voice").get_attribute("data-voice-id") == voice_id
+    assert page.attr("#voices-list .voice", "data-voice-id") == voice_id
     page.shot("library-favorite")
 
     # "Use" → Speak; a job rendered from the page lands in History, plays, downloads, deletes.
     page.find("#voices-list .voice button.primary").click()
     page.wait(lambda: page.js("return document.body.dataset.view") == "speak")
-    assert page.find("#speak-voice").get_attribute("value") == voice_id
+    page.wait(lambda: page.js("return document.getElementById('speak-voice').value") == voice_id)
     page.type("#speak-text", "A short line for the history list.")
     Select(page.find("#speak-format")).select_by_value("wav")
     page.click("#speak-job")
@@ -422,11 +435,12 @@ def test_library_history_keys_and_silent_refresh(browser: Any, url: str) -> None
     page.type("#key-name", "Home Assistant")
     page.click("#key-form button[type=submit]")
     page.wait(lambda: page.visible("#key-created"), 30, "key not shown")
-    key = page.find("#key-value").get_attribute("value")
+    key = str(page.js("return document.getElementById('key-value').value"))
     assert key.startswith("vx_")
     listed = httpx.get(url + "/api/v1/voice/models", headers={"X-API-Key": key})
     assert listed.status_code == 200
-    assert len(page.all("#keys-list li")) == 1 and key not in page.text("#keys-list")
+    page.wait(lambda: len(page.texts("#keys-list li")) == 1, 30, "key not listed")
+    assert key not in page.text("#keys-list")
     page.shot("api-key")
     page.click("#keys-list li button")
     page.wait(lambda: page.texts("#keys-list li") == [], 30, "key not revoked")

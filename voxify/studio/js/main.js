@@ -9,6 +9,7 @@ import * as voices from "./voices.js";
 import { $, busy, clearNotice, notify } from "./ui.js";
 
 const VIEWS = { speak, voices, clone, history, keys };
+const FLASH = "voxify.notice"; // a message that survives the reload after signing out
 
 function showView(name) {
   for (const section of document.querySelectorAll("main > .view")) {
@@ -29,7 +30,16 @@ function useVoice(voiceId) {
   $("speak-text").focus();
 }
 
+let signedInAs = null;
+
 function render(user) {
+  if (!user && signedInAs) {
+    // Signed out (or the session ended): start afresh, so nothing of that account stays.
+    if (!sessionStorage.getItem(FLASH)) sessionStorage.setItem(FLASH, "Your session ended: please sign in again.");
+    location.reload();
+    return;
+  }
+  signedInAs = user ? user.user_id : null;
   const signedIn = Boolean(user);
   $("nav").hidden = !signedIn;
   $("account").hidden = !signedIn;
@@ -77,8 +87,8 @@ function initAuth() {
     });
   });
   $("sign-out").addEventListener("click", () => {
+    sessionStorage.setItem(FLASH, "Signed out.");
     api.signOut();
-    notify("Signed out.", "info");
   });
 }
 
@@ -95,6 +105,11 @@ function init() {
   keys.init();
   api.onSessionChange((session) => render(session ? session.user : null));
   render(api.currentUser());
+  const flash = sessionStorage.getItem(FLASH);
+  if (flash) {
+    sessionStorage.removeItem(FLASH);
+    notify(flash, "info");
+  }
   document.body.dataset.ready = "true";
 }
 
