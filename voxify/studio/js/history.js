@@ -1,34 +1,21 @@
 // History: the caller's synthesis jobs, searched by text, replayed, downloaded and deleted.
 
 import * as api from "./api.js";
-import { $, busy, downloadName, el, percent, seconds, when } from "./ui.js";
+import { $, busy, downloadName, el, pagedList, percent, seconds, when } from "./ui.js";
 
 const PAGE_SIZE = 20;
-let page = 1;
+let list = null; // pagedList: the page shown and its controls
 let typing = null;
 let refresh = null; // while a listed job is still running, the list reloads itself
 
 export function init() {
-  const form = $("history-filters");
-  form.addEventListener("submit", (event) => event.preventDefault());
-  form.addEventListener("change", () => {
-    page = 1;
-    show();
-  });
+  list = pagedList("history", show);
   $("history-search").addEventListener("input", () => {
     clearTimeout(typing);
     typing = setTimeout(() => {
-      page = 1;
+      list.page = 1;
       show();
     }, 300);
-  });
-  $("history-prev").addEventListener("click", () => {
-    page -= 1;
-    show();
-  });
-  $("history-next").addEventListener("click", () => {
-    page += 1;
-    show();
   });
 }
 
@@ -40,7 +27,7 @@ async function load() {
   clearTimeout(refresh);
   const body = await api.get("job", {
     type: "synthesis",
-    page,
+    page: list.page,
     limit: PAGE_SIZE,
     text_search: $("history-search").value.trim(),
     status: $("history-status").value,
@@ -48,9 +35,7 @@ async function load() {
   const pagination = body.meta.pagination;
   $("history-list").replaceChildren(...body.data.map(row));
   $("history-empty").hidden = body.data.length > 0;
-  $("history-page").textContent = pagination.total_pages ? `Page ${pagination.page} of ${pagination.total_pages}` : "";
-  $("history-prev").disabled = pagination.page <= 1;
-  $("history-next").disabled = !pagination.has_next;
+  list.paginate(pagination);
   const running = body.data.some((job) => job.status === "pending" || job.status === "processing");
   if (running) refresh = setTimeout(() => document.body.dataset.view === "history" && busy(null, load), 2000);
 }

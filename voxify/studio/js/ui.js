@@ -67,3 +67,27 @@ export function downloadName(path, fallbackExtension) {
   const last = (path || "").split("/").pop() || "voxify";
   return last.includes(".") ? last : `${last}.${fallbackExtension || "wav"}`;
 }
+
+// A filtered, paged list (`<prefix>-filters`, `-prev`, `-next`, `-page`): a filter change goes
+// back to page 1, Previous/Next move, and `paginate` shows where the API's answer is.
+export function pagedList(prefix, show) {
+  const list = { page: 1 };
+  const form = $(`${prefix}-filters`);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  form.addEventListener("change", () => {
+    list.page = 1;
+    show();
+  });
+  for (const [id, step] of [["prev", -1], ["next", 1]]) {
+    $(`${prefix}-${id}`).addEventListener("click", () => {
+      list.page += step;
+      show();
+    });
+  }
+  list.paginate = (pagination) => {
+    $(`${prefix}-page`).textContent = pagination.total_pages ? `Page ${pagination.page} of ${pagination.total_pages}` : "";
+    $(`${prefix}-prev`).disabled = pagination.page <= 1;
+    $(`${prefix}-next`).disabled = !pagination.has_next;
+  };
+  return list;
+}

@@ -2,29 +2,16 @@
 // favorites per user, and "Use" to speak with a voice.
 
 import * as api from "./api.js";
-import { $, busy, el } from "./ui.js";
+import { $, busy, pagedList, el } from "./ui.js";
 
 const PAGE_SIZE = 24;
-let page = 1;
+let list = null; // pagedList: the page shown and its controls
 let filtersFilled = false;
 let onUse = () => {};
 
 export function init(useVoice) {
   onUse = useVoice;
-  const form = $("voices-filters");
-  form.addEventListener("submit", (event) => event.preventDefault());
-  form.addEventListener("change", () => {
-    page = 1;
-    show();
-  });
-  $("voices-prev").addEventListener("click", () => {
-    page -= 1;
-    show();
-  });
-  $("voices-next").addEventListener("click", () => {
-    page += 1;
-    show();
-  });
+  list = pagedList("voices", show);
 }
 
 export async function show() {
@@ -40,7 +27,7 @@ async function load() {
     .filter(Boolean)
     .join(",");
   const body = await api.get("voice/models", {
-    page,
+    page: list.page,
     limit: PAGE_SIZE,
     sort: "name",
     language: $("filter-language").value,
@@ -54,9 +41,7 @@ async function load() {
   const pagination = body.meta.pagination;
   $("voices-list").replaceChildren(...body.data.map(card));
   status.textContent = `${pagination.total_count} voice(s)`;
-  $("voices-page").textContent = pagination.total_pages ? `Page ${pagination.page} of ${pagination.total_pages}` : "";
-  $("voices-prev").disabled = pagination.page <= 1;
-  $("voices-next").disabled = !pagination.has_next;
+  list.paginate(pagination);
 }
 
 // The choices come from what the deployment offers; filled once so a choice stays put.
