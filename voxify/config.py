@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     job_heartbeat_s: float = 2.0
     job_task_num_cpus: float = 0.25  # Ray CPU share of one background job (mostly waiting)
     cors_origins: list[str] = Field(default_factory=list)
+    # One JSON line per request and per job transition (voxify/observability/logs.py).
+    log_requests: bool = True
+    log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-PREFIXES = ("usr", "job", "file", "vs", "vc", "key")
+PREFIXES = ("usr", "job", "file", "vs", "vc", "key", "aud")
 
 
 def new_id(prefix: str) -> str:

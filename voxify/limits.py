@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voxify.db.models import RateCounter
+from voxify.db.session import after_rollback
 from voxify.errors import QuotaExceeded, RateLimited
+from voxify.observability import metrics
 
 DAY_S = 86_400
 
@@ -48,6 +50,7 @@ def hit(
     if counted is not None:
         return int(counted)
     if _count(session, key, window_start) >= limit:
+        _count_rejection(session, key)
         raise error(
             f"Limit of {limit} per {_describe(window_s)} reached; retry in {retry_after} s",
             retry_after=retry_after,
@@ -93,6 +96,32 @@ def request_key(user_id: str) -> str:
 def synthesis_key(user_id: str) -> str:
     """The daily-quota key every synthesis (job, sync, stream) counts under, and refunds to."""
     return f"synth:{user_id}"
+
+
+# What each counter key limits (its prefix), as metrics and the admin statistics name it.
+LIMIT_NAMES = {
+    "req": "requests_per_minute",
+    "synth": "syntheses_per_day",
+    "upload": "uploads_per_day",
+}
+UNLIMITED = 2**62
+
+
+def rejection_key(limit_name: str) -> str:
+    """The daily counter of requests refused by ``limit_name`` (admin statistics)."""
+    return f"rejected:{limit_name}"
+
+
+def _count_rejection(session: Session, key: str) -> None:
+    """Count a refusal: in this process's metrics now, in the database once the refused
+    request's transaction has rolled back (see ``session_scope``)."""
+    name = LIMIT_NAMES.get(key.partition(":")[0], "other")
+    metrics.LIMIT_REJECTIONS.inc(limit=name)
+
+    def remember(fresh: Session) -> None:
+        hit(session=fresh, key=rejection_key(name), limit=UNLIMITED, window_s=DAY_S)
+
+    after_rollback(session, remember)
 
 
 def _window_start(now: float, window_s: int) -> int:

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voxify import limits
-from voxify.config import Settings
+from voxify.admin.runtime import RuntimeLimits
 from voxify.db.models import File, Job, User
 
 
-def usage(*, session: Session, settings: Settings, user: User) -> dict[str, Any]:
-    """Everything GET /api/v1/stats/me shows."""
+def usage(*, session: Session, limits_in_force: RuntimeLimits, user: User) -> dict[str, Any]:
+    """Everything GET /api/v1/stats/me shows (``limits_in_force``: the user's)."""
     now = time.time()
     day = limits.window_count(
         session=session, key=limits.synthesis_key(user.id), window_s=limits.DAY_S, now=now
@@ -35,11 +35,11 @@ def usage(*, session: Session, settings: Settings, user: User) -> dict[str, Any]
     return {
         "today": {
             "syntheses": day,
-            "quota": settings.syntheses_per_day,
-            "remaining": max(0, settings.syntheses_per_day - day),
+            "quota": limits_in_force.syntheses_per_day,
+            "remaining": max(0, limits_in_force.syntheses_per_day - day),
             "resets_at": datetime.fromtimestamp(day_end, UTC),
         },
-        "this_minute": {"requests": minute, "limit": settings.requests_per_minute},
+        "this_minute": {"requests": minute, "limit": limits_in_force.requests_per_minute},
         "audio": {"files": files, "seconds": round(float(seconds or 0.0), 3), "bytes": int(size)},
         "by_voice": _grouped(session, user.id, File.voice_id, "voice_id"),
         "by_engine": _grouped(session, user.id, File.engine, "engine"),

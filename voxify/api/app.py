@@ -12,6 +12,7 @@ from voxify.api.errors import install_error_handlers
 from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
 from voxify.api.routers import (
+    admin,
     api_keys,
     auth,
     clones,
@@ -61,12 +62,13 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(clones.router, dependencies=voice_work)
     app.include_router(openai.router, dependencies=speech)
     app.include_router(stats.router, dependencies=either)
+    app.include_router(admin.router)  # administrators only (checked per route)
     install_studio(app)
-    ApiMetrics().install(app)
+    ApiMetrics(services.sessions, log_requests=services.settings.log_requests).install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         json_bytes=JSON_BODY_LIMIT,
-        upload_bytes=services.settings.max_upload_bytes + MULTIPART_SLACK,
+        upload_bytes=lambda: services.limits.current().max_upload_bytes + MULTIPART_SLACK,
     )
     if services.settings.cors_origins:
         app.add_middleware(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from voxify.admin.runtime import LiveLimits
+from voxify.admin.serving import LocalServing, ServingStatus
 from voxify.config import Settings
 from voxify.db.session import make_engine, make_session_factory
 from voxify.embeddings.threaded import ThreadedVoiceprints
@@ -36,6 +38,8 @@ class Services:
     voiceprints_async: AsyncVoiceprints
     progress: ProgressHub
     previews: Previews
+    limits: LiveLimits
+    serving: ServingStatus
 
     def with_synthesis(self, synthesis: Synthesis) -> Services:
         """The same services over other engine pools (a fault-injecting wrapper, say)."""
@@ -48,6 +52,7 @@ class Services:
                 blobs=self.blobs,
                 catalogue=self.catalogue,
                 synthesis=synthesis,
+                limits=self.limits,
             ),
             previews=Previews(
                 sessions=self.sessions,
@@ -67,12 +72,14 @@ def build_services(
     catalogue: VoiceCatalogue,
     launcher: Callable[[JobRunner], JobLauncher],
     heartbeat_s: float | None = None,
+    serving: ServingStatus | None = None,
 ) -> Services:
     """Open the database and blob store the settings name and wire every service over them.
 
     ``voiceprints_async`` defaults to ``voiceprints`` on worker threads (in-process).
     ``launcher`` receives a job runner wired to the same collaborators; a launcher that runs
-    jobs in another process (Ray) builds its runner there instead.
+    jobs in another process (Ray) builds its runner there instead. ``serving`` reports the
+    engine pools (default: one in-process replica of each engine the catalogue offers).
     """
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
@@ -86,6 +93,7 @@ def build_services(
         heartbeat_s=settings.job_heartbeat_s if heartbeat_s is None else heartbeat_s,
         clone_search_s=settings.clone_search_s,
     )
+    limits = LiveLimits(sessions, settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -103,6 +111,9 @@ def build_services(
             blobs=blobs,
             catalogue=catalogue,
             synthesis=synthesis,
+            limits=limits,
         ),
         previews=Previews(sessions=sessions, blobs=blobs, catalogue=catalogue, synthesis=synthesis),
+        limits=limits,
+        serving=serving or LocalServing(catalogue),
     )

@@ -50,6 +50,7 @@ def current_user(request: Request, services: ServicesDep) -> User:
     the owner's per-minute limit. ``request.state.scopes`` holds a key's scopes (None for a
     signed-in session, which may do all its role allows)."""
     user, request.state.scopes = authenticate_credential(services, credential(request))
+    request.state.user_id = user.id  # for the request's log line
     return user
 
 
@@ -65,7 +66,7 @@ def authenticate_credential(services: Services, token: str) -> tuple[User, froze
         limits.hit(
             session=session,
             key=limits.request_key(user.id),
-            limit=services.settings.requests_per_minute,
+            limit=services.limits.for_user(user).requests_per_minute,
             window_s=60,
         )
     return user, scopes

@@ -1,4 +1,6 @@
-"""Prometheus metrics of the HTTP API: requests by route and status, and their latency."""
+"""What each request leaves behind: Prometheus metrics (requests by route, status and
+latency), a request id (``X-Request-ID``, accepted from the caller or made), and one JSON log
+line. ``GET /metrics`` serves these with Voxify's own metrics (voxify/observability)."""
 
 from __future__ import annotations
 
@@ -12,13 +14,23 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voxify.admin.stats import job_counts
+from voxify.db.session import session_scope
+from voxify.observability import metrics as domain
+from voxify.observability.context import accept_request_id, request_context
+from voxify.observability.logs import log_event
+from voxify.status import JobStatus, JobType
 
 
 class ApiMetrics:
-    """One registry per app, so several apps in one process never share counters."""
+    """One registry per app, so several apps in one process never share HTTP counters."""
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, log_requests: bool = True) -> None:
+        self.sessions = sessions
+        self.log_requests = log_requests
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "voxify_http_requests",
@@ -35,42 +47,77 @@ class ApiMetrics:
         )
 
     def install(self, app: FastAPI) -> None:
-        """Count every request and serve GET /metrics."""
-        app.add_middleware(_Measure, metrics=self)
+        """Observe every request and serve GET /metrics."""
+        app.add_middleware(_Observe, metrics=self)
         app.add_api_route("/metrics", self._expose, methods=["GET"], include_in_schema=False)
 
     def _expose(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        refresh_job_gauges(self.sessions)
+        body = generate_latest(self.registry) + generate_latest(domain.REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-class _Measure:
-    """Pure ASGI: times each request to its response's first byte, by route template."""
+def refresh_job_gauges(sessions: sessionmaker[Session]) -> None:
+    """Set ``voxify_jobs{type,status}`` from the database (every type and status, zeros
+    included, so a state that empties reads 0 rather than its last value)."""
+    with session_scope(sessions) as session:
+        counts = {(row["type"], row["status"]): row["count"] for row in job_counts(session)}
+    for job_type in JobType:
+        for status in JobStatus:
+            domain.JOBS.set(counts.get((job_type, status), 0), type=job_type, status=status)
+
+
+class _Observe:
+    """Pure ASGI: a request id for the request, its time to first byte by route, its log line."""
 
     def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        offered = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = accept_request_id(offered)
+        if scope["type"] == "websocket":
+            with request_context(request_id):
+                await self.app(scope, receive, send)
             return
         start = time.perf_counter()
         status = 500  # what the client gets if the app raises before answering
         elapsed: float | None = None
 
-        async def timed_send(message: Message) -> None:
+        async def observed_send(message: Message) -> None:
             nonlocal status, elapsed
             if message["type"] == "http.response.start":
                 status, elapsed = message["status"], time.perf_counter() - start
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("ascii")),
+                ]
             await send(message)
 
         try:
-            await self.app(scope, receive, timed_send)
+            with request_context(request_id):
+                await self.app(scope, receive, observed_send)
         finally:
             route = _route_template(scope)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             if elapsed is not None:
                 self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            if self.metrics.log_requests and route != "/metrics":
+                log_event(
+                    "http.request",
+                    request_id=request_id,
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    first_byte_ms=None if elapsed is None else round(elapsed * 1000, 2),
+                    total_ms=round((time.perf_counter() - start) * 1000, 2),
+                    user_id=scope.get("state", {}).get("user_id"),
+                )
 
 
 def _route_template(scope: Scope) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,10 +13,11 @@ from voxify.api.errors import error_response
 class BodyLimitMiddleware:
     """Answer 413 as soon as a body passes its limit, without buffering the rest.
 
-    Multipart uploads get ``upload_bytes``; every other body gets ``json_bytes``.
+    Multipart uploads get ``upload_bytes()`` (a runtime limit, read per upload); every other
+    body gets ``json_bytes``.
     """
 
-    def __init__(self, app: ASGIApp, *, json_bytes: int, upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, json_bytes: int, upload_bytes: Callable[[], int]) -> None:
         self.app = app
         self.json_bytes = json_bytes
         self.upload_bytes = upload_bytes
@@ -26,7 +28,7 @@ class BodyLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_bytes if content_type.startswith("multipart/") else self.json_bytes
+        limit = self.upload_bytes() if content_type.startswith("multipart/") else self.json_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send, limit)

@@ -50,6 +50,8 @@ class User(Base):
     last_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16), default="user")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # An administrator's per-user limits over the runtime ones: {"syntheses_per_day": 5000, ...}
+    quota_overrides: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
     selected_voice_id: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -91,6 +93,7 @@ class Job(Base):
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     runner_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)  # who asked
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -227,4 +230,31 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RuntimeSetting(Base):
+    """A runtime limit an administrator changed; every ingress replica reads it within seconds."""
+
+    __tablename__ = "runtime_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    """One administrator's change: who, what, to whom, and each field before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+_AFTER_ROLLBACK = "voxify.after_rollback"
 
 
 def make_engine(url: str) -> Engine:
@@ -42,13 +46,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error.
+
+    Work registered with :func:`after_rollback` runs after a rollback, each in its own new
+    transaction (what a refused request must still record, such as the refusal itself).
+    """
     session = factory()
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
+        for work in session.info.pop(_AFTER_ROLLBACK, ()):
+            try:
+                with session_scope(factory) as fresh:
+                    work(fresh)
+            except Exception:  # the original error is what the caller must see
+                log.warning("work after a rollback failed", exc_info=True)
         raise
     finally:
         session.close()
+
+
+def after_rollback(session: Session, work: Callable[[Session], None]) -> None:
+    """Run ``work`` in a fresh transaction if ``session``'s transaction rolls back."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(work)

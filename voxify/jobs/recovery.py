@@ -12,6 +12,7 @@ from voxify.config import Settings
 from voxify.db.models import utcnow
 from voxify.db.session import session_scope
 from voxify.jobs import repository
+from voxify.observability import metrics
 from voxify.ports import JobLauncher
 from voxify.status import JobStatus
 
@@ -63,6 +64,8 @@ def recover_jobs(
             if moved:
                 requeued.append(job.id)
         if moved:
+            outcome = "failed" if job.attempts >= max_attempts else "requeued"
+            metrics.JOB_RECOVERIES.inc(type=job.type, outcome=outcome)
             log.warning("recovered job %s (attempt %d): %s", job.id, job.attempts, reason)
     return requeued
 

@@ -10,6 +10,9 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
+from voxify.observability import metrics
+from voxify.observability.context import current_request_id
+from voxify.observability.logs import log_event
 from voxify.status import CloneStatus, JobStatus, JobType, SampleStatus
 
 SORTABLE = {
@@ -33,9 +36,11 @@ class JobFilters:
 
 
 def add_job(*, session: Session, job: Job) -> Job:
-    """Insert a new job row."""
+    """Insert a new job row, carrying the id of the request that made it (logs, retries)."""
+    job.request_id = job.request_id or current_request_id()
     session.add(job)
     session.flush()
+    metrics.JOB_TRANSITIONS.inc(type=job.type, status=job.status or JobStatus.PENDING)
     return job
 
 
@@ -127,7 +132,9 @@ def transition(
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
     moved: bool = result.rowcount == 1  # type: ignore[attr-defined]
     if moved and "status" in values:
-        _mirror_status(session, job_id)
+        job_type = _mirror_status(session, job_id)
+        metrics.JOB_TRANSITIONS.inc(type=job_type, status=str(values["status"]))
+        log_event("job.transition", job_id=job_id, type=job_type, status=str(values["status"]))
     return moved
 
 
@@ -158,12 +165,14 @@ SUBJECT_STATUS: dict[str, tuple[type[VoiceSample] | type[VoiceClone], dict[str, 
 }
 
 
-def _mirror_status(session: Session, job_id: str) -> None:
+def _mirror_status(session: Session, job_id: str) -> str:
+    """Give the job's subject (sample, clone) the status that follows the job's; returns the
+    job's type."""
     job = session.execute(
         select(Job.type, Job.status, Job.subject_id, Job.error_message).where(Job.id == job_id)
     ).one()
     if job.type not in SUBJECT_STATUS or job.subject_id is None:
-        return
+        return str(job.type)
     model, statuses = SUBJECT_STATUS[job.type]
     error = job.error_message if job.status == JobStatus.FAILED else None
     session.execute(
@@ -172,6 +181,7 @@ def _mirror_status(session: Session, job_id: str) -> None:
         .values(status=statuses[job.status], error_message=error, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    return str(job.type)
 
 
 def processing_jobs(*, session: Session) -> list[Job]:

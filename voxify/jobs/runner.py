@@ -14,6 +14,8 @@ from voxify.db.models import Job, utcnow
 from voxify.db.session import session_scope
 from voxify.errors import VoxifyError
 from voxify.jobs import repository
+from voxify.observability import metrics
+from voxify.observability.context import request_context
 from voxify.ports import Synthesis, Voiceprints
 from voxify.status import JobStatus, JobType
 from voxify.storage import BlobStore
@@ -66,6 +68,12 @@ class JobRunner:
                 session.expunge(job)
         if job is None or not claimed:
             return job.status if job else "missing"
+        with request_context(job.request_id):
+            _measure_claim(job)
+            return self._run(job, runner_id)
+
+    def _run(self, job: Job, runner_id: str) -> str:
+        job_id = job.id
         context = JobContext(runner=self, job_id=job_id, runner_id=runner_id)
         try:
             with self._heartbeat(job_id, runner_id):
@@ -161,3 +169,12 @@ class JobContext:
 
 
 Handler = Callable[[JobContext, Job], None]
+
+
+def _measure_claim(job: Job) -> None:
+    """Queue wait of a first attempt; a later attempt is a retry."""
+    if job.attempts > 1:
+        metrics.JOB_RETRIES.inc(type=job.type)
+    elif job.started_at is not None:
+        wait = (job.started_at - job.created_at).total_seconds()
+        metrics.JOB_QUEUE_WAIT.observe(max(0.0, wait), type=job.type)

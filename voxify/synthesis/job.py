@@ -17,8 +17,10 @@ from voxify.errors import Unavailable
 from voxify.files import repository as files_repository
 from voxify.files.service import discard, download_path, write_audio
 from voxify.jobs.runner import JobContext
+from voxify.observability import metrics
 from voxify.speech import Audio, SynthesisRequest
-from voxify.synthesis.options import Speech, plan_request
+from voxify.synthesis.options import Door, Speech, plan_request
+from voxify.synthesis.service import record_render
 from voxify.text import split_chunks
 from voxify.voices.library import DEFAULT_VOICE
 
@@ -60,17 +62,22 @@ def run_synthesis(context: JobContext, job: Job) -> None:
     chunks = split_chunks(speech.text, max_chars=CHUNK_CHARS)
     context.progress(10.0, "Text preprocessing completed")
     pieces: list[Audio] = []
+    rendering_s = 0.0
     for index, chunk in enumerate(chunks):
         request = plan_request(voice, speech, text=chunk, seed=_seed(speech, index))
+        started = time.perf_counter()
         pieces.append(_with_retry(context, request))
+        rendering_s += time.perf_counter() - started
         context.progress(
             10.0 + 80.0 * (index + 1) / len(chunks),
             f"Audio synthesis in progress ({index + 1}/{len(chunks)} chunks)",
         )
+    audio = Audio.join(pieces, pause_s=CHUNK_PAUSE_S)
+    record_render(voice.engine, Door.JOB, audio, rendering_s)
     file, _ = write_audio(
         blobs=runner.blobs,
         owner_id=job.user_id,
-        audio=Audio.join(pieces, pause_s=CHUNK_PAUSE_S),
+        audio=audio,
         fmt=speech.output_format,
         voice_id=voice.voice_model_id,
         engine=voice.engine,
@@ -105,6 +112,7 @@ def _with_retry(context: JobContext, request: SynthesisRequest) -> Audio:
         try:
             return context.runner.synthesis.synthesize(request)
         except Unavailable:
+            metrics.POOL_SHEDS.inc(pool=request.engine)
             if time.monotonic() > deadline:
                 raise
             time.sleep(delay)

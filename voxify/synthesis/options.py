@@ -5,26 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from voxify.admin.runtime import RuntimeLimits
 from voxify.audio.encode import FORMATS, output_rate
-from voxify.config import Settings
 from voxify.errors import IncompatibleOptions
 from voxify.speech import SynthesisRequest
 from voxify.voices.library import Voice
 
 
 class Door(StrEnum):
-    """How the speech leaves: each door has its own text limit (Settings)."""
+    """How the speech leaves: each door has its own text limit (runtime limits)."""
 
     SYNC = "sync"
     STREAM = "stream"
     JOB = "job"
 
-    def max_chars(self, settings: Settings) -> int:
+    def max_chars(self, limits: RuntimeLimits) -> int:
         """The longest text this door accepts."""
         return {
-            Door.SYNC: settings.max_sync_text_chars,
-            Door.STREAM: settings.max_stream_text_chars,
-            Door.JOB: settings.max_job_text_chars,
+            Door.SYNC: limits.max_sync_text_chars,
+            Door.STREAM: limits.max_stream_text_chars,
+            Door.JOB: limits.max_job_text_chars,
         }[self]
 
 

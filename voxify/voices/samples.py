@@ -51,12 +51,11 @@ def check_filename(filename: str | None) -> str:
     return name
 
 
-def check_upload(data: bytes, *, settings: Settings) -> CheckedUpload:
+def check_upload(data: bytes, *, settings: Settings, max_bytes: int) -> CheckedUpload:
     """Decode and validate an upload now, so a bad file never becomes a row or a blob."""
-    if len(data) > settings.max_upload_bytes:
+    if len(data) > max_bytes:
         raise PayloadTooLarge(
-            f"The file is larger than {settings.max_upload_bytes} bytes",
-            details={"max_bytes": settings.max_upload_bytes},
+            f"The file is larger than {max_bytes} bytes", details={"max_bytes": max_bytes}
         )
     fmt = sniff_format(data[:16])
     audio = decode_upload(data)
@@ -84,7 +83,7 @@ def processed_key(owner_id: str, sample_id: str) -> str:
 def create_sample(
     *,
     session: Session,
-    settings: Settings,
+    uploads_per_day: int,
     user: User,
     data: SampleCreate,
     upload: CheckedUpload,
@@ -92,7 +91,7 @@ def create_sample(
     sample_id: str,
 ) -> VoiceSample:
     """Insert the row of a stored upload and count it against the daily upload limit."""
-    limits.hit_daily(session=session, key=f"upload:{user.id}", limit=settings.uploads_per_day)
+    limits.hit_daily(session=session, key=f"upload:{user.id}", limit=uploads_per_day)
     sample = VoiceSample(
         id=sample_id,
         user_id=user.id,

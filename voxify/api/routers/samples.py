@@ -48,8 +48,11 @@ def upload_sample(
         language=language,
         transcript=transcript,
     )
+    in_force = services.limits.for_user(user)
     upload = samples.check_upload(
-        file.file.read(services.settings.max_upload_bytes + 1), settings=services.settings
+        file.file.read(in_force.max_upload_bytes + 1),
+        settings=services.settings,
+        max_bytes=in_force.max_upload_bytes,
     )
     sample_id = samples.new_sample_id()
     key = samples.upload_key(user.id, sample_id, upload.format)
@@ -58,7 +61,7 @@ def upload_sample(
         with session_scope(services.sessions) as session:
             sample = samples.create_sample(
                 session=session,
-                settings=services.settings,
+                uploads_per_day=in_force.uploads_per_day,
                 user=user,
                 data=data,
                 upload=upload,

@@ -18,5 +18,5 @@ def my_usage(user: CurrentUser, services: ServicesDep) -> JSONResponse:
     """Syntheses today and quota left, requests this minute, audio made by voice and engine,
     jobs by type and status."""
     with session_scope(services.sessions) as session:
-        data = usage(session=session, settings=services.settings, user=user)
+        data = usage(session=session, limits_in_force=services.limits.for_user(user), user=user)
     return respond(data)

@@ -1,0 +1,1 @@
+"""Administration: runtime limits, users, usage statistics and the audit log."""
