@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxify.jobs.schemas import LANGUAGE_PATTERN, OutputFormat, SynthesisOptions
+from voxify.jobs.schemas import LANGUAGE_PATTERN, JobCreate, OutputFormat, SynthesisOptions
 from voxify.synthesis.options import Speech
 
 
@@ -38,6 +38,16 @@ class TTSRequest(BaseModel):
             volume=options.volume,
             seed=self.seed,
             timestamps=self.timestamps,
+        )
+
+    def job(self) -> JobCreate:
+        """The request as a synthesis job (word timestamps do not come with jobs)."""
+        return JobCreate(
+            text_content=self.text,
+            voice_model_id=self.voice_id,
+            text_language=self.language,
+            config={} if self.seed is None else {"seed": self.seed},
+            **self.config.model_dump(),
         )
 
 

@@ -15,7 +15,6 @@ from voxify.files.service import download_path
 from voxify.jobs import service as jobs_service
 from voxify.jobs.estimates import estimate_s
 from voxify.jobs.recovery import launch_job
-from voxify.jobs.schemas import JobCreate
 from voxify.status import JobType
 from voxify.synthesis.schemas import TTSRequest
 from voxify.synthesis.timings import word_timings
@@ -54,17 +53,9 @@ def synthesize_async(data: TTSRequest, user: CurrentUser, services: ServicesDep)
             "Word timestamps come with /tts/synthesize and the SSE stream, not with jobs",
             details={"param": "timestamps"},
         )
-    options = data.config
-    job_data = JobCreate(
-        text_content=data.text,
-        voice_model_id=data.voice_id,
-        text_language=data.language,
-        config={} if data.seed is None else {"seed": data.seed},
-        **options.model_dump(),
-    )
     with session_scope(services.sessions) as session:
         job = jobs_service.create_synthesis_job(
-            session=session, speech=services.speech, user=user, data=job_data
+            session=session, speech=services.speech, user=user, data=data.job()
         )
         body = {
             "synthesis_id": job.id,
