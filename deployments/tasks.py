@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ray
 
+from deployments import telemetry
 from deployments.embedder import RayVoiceprints
 from deployments.wiring import Pools
 from voxify.config import Settings
@@ -16,6 +17,7 @@ from voxify.voices.catalogue import VoiceCatalogue
 @ray.remote(max_retries=0)
 def run_job(settings: Settings, job_id: str, pools: Pools, catalogue: VoiceCatalogue) -> str:
     """Run one job of any type; crash recovery is the jobs table's business, not Ray's."""
+    telemetry.install(settings)
     context = ray.get_runtime_context()
     runner_id = f"{context.get_node_id()}:{context.get_task_id()}"
 

@@ -40,7 +40,9 @@ def add_job(*, session: Session, job: Job) -> Job:
     job.request_id = job.request_id or current_request_id()
     session.add(job)
     session.flush()
-    metrics.JOB_TRANSITIONS.inc(type=job.type, status=job.status or JobStatus.PENDING)
+    status = job.status or JobStatus.PENDING
+    metrics.JOB_TRANSITIONS.inc(type=job.type, status=status)
+    log_event("job.transition", job_id=job.id, type=job.type, status=status)
     return job
 
 
@@ -132,9 +134,17 @@ def transition(
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
     moved: bool = result.rowcount == 1  # type: ignore[attr-defined]
     if moved and "status" in values:
-        job_type = _mirror_status(session, job_id)
-        metrics.JOB_TRANSITIONS.inc(type=job_type, status=str(values["status"]))
-        log_event("job.transition", job_id=job_id, type=job_type, status=str(values["status"]))
+        job_type, request_id = _mirror_status(session, job_id)
+        status = str(values["status"])
+        metrics.JOB_TRANSITIONS.inc(type=job_type, status=status)
+        # The request that created the job, wherever the job is now (a task, a recovery).
+        log_event(
+            "job.transition",
+            request_id=request_id or current_request_id(),
+            job_id=job_id,
+            type=job_type,
+            status=status,
+        )
     return moved
 
 
@@ -165,14 +175,16 @@ SUBJECT_STATUS: dict[str, tuple[type[VoiceSample] | type[VoiceClone], dict[str, 
 }
 
 
-def _mirror_status(session: Session, job_id: str) -> str:
+def _mirror_status(session: Session, job_id: str) -> tuple[str, str | None]:
     """Give the job's subject (sample, clone) the status that follows the job's; returns the
-    job's type."""
+    job's type and request id."""
     job = session.execute(
-        select(Job.type, Job.status, Job.subject_id, Job.error_message).where(Job.id == job_id)
+        select(Job.type, Job.status, Job.subject_id, Job.error_message, Job.request_id).where(
+            Job.id == job_id
+        )
     ).one()
     if job.type not in SUBJECT_STATUS or job.subject_id is None:
-        return str(job.type)
+        return str(job.type), job.request_id
     model, statuses = SUBJECT_STATUS[job.type]
     error = job.error_message if job.status == JobStatus.FAILED else None
     session.execute(
@@ -181,7 +193,7 @@ def _mirror_status(session: Session, job_id: str) -> str:
         .values(status=statuses[job.status], error_message=error, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return str(job.type)
+    return str(job.type), job.request_id
 
 
 def processing_jobs(*, session: Session) -> list[Job]:

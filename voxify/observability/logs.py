@@ -36,6 +36,7 @@ def safe_fields(fields: dict[str, Any]) -> dict[str, Any]:
 def log_event(event: str, *, level: int = logging.INFO, **fields: Any) -> None:
     """Write one event with its fields (each a JSON value) under the current request id."""
     if EVENTS.isEnabledFor(level):
+        fields.setdefault("request_id", current_request_id())  # as it is now, not when written
         EVENTS.log(level, event, extra={"fields": safe_fields(fields)})
 
 
