@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint format unit integration bench clean
+.PHONY: serve test lint format unit integration bench protos clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ integration: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python loadtests/benchmark.py $(ARGS)
+
+# voxify/grpc's Python modules, generated from voxify.proto and committed (a unit test checks).
+protos: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. \
+	  voxify/grpc/voxify.proto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

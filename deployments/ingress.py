@@ -92,7 +92,7 @@ class Ingress:
             yield chunk
 
     async def CreateJob(
-        self, request: pb.CreateJobRequest, grpc_context: RayServegRPCContext
+        self, request: pb.SynthesizeRequest, grpc_context: RayServegRPCContext
     ) -> pb.Job:
         """A queued synthesis job."""
         return await servicer.create_job(self._services, request, grpc_context)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,24 +52,34 @@ class VoiceListing:
     available: dict[str, list[str]]
 
 
+class Sources(Protocol):
+    """What the library reads (the API's Services has it)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def voiceprints_async(self) -> AsyncVoiceprints: ...
+
+    @property
+    def synthesis(self) -> Synthesis: ...
+
+    @property
+    def catalogue(self) -> VoiceCatalogue: ...
+
+
 async def list_voices(
-    *,
-    sessions: sessionmaker[Session],
-    voiceprints: AsyncVoiceprints,
-    synthesis: Synthesis,
-    catalogue: VoiceCatalogue,
-    user: User,
-    query: VoiceQuery,
-    ranked: int,
+    sources: Sources, *, user: User, query: VoiceQuery, ranked: int
 ) -> VoiceListing:
     """The voices ``user`` may use that match ``query``; with ``similar_to``, the ``ranked``
     most similar ones, nearest first. The database is read on worker threads."""
     similarity: dict[str, float] = {}
+    sessions, catalogue = sources.sessions, sources.catalogue
     if query.similar_to:
         nearest = await nearest_voices(
             sessions=sessions,
-            voiceprints=voiceprints,
-            synthesis=synthesis,
+            voiceprints=sources.voiceprints_async,
+            synthesis=sources.synthesis,
             catalogue=catalogue,
             user=user,
             reference_id=query.similar_to,

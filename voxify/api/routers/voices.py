@@ -55,15 +55,7 @@ async def list_models(
         order=order,
         similar_to=similar_to,
     )
-    listing = await list_voices(
-        sessions=services.sessions,
-        voiceprints=services.voiceprints_async,
-        synthesis=services.synthesis,
-        catalogue=services.catalogue,
-        user=user,
-        query=query,
-        ranked=page.offset + page.limit,
-    )
+    listing = await list_voices(services, user=user, query=query, ranked=page.offset + page.limit)
     window = listing.voices[page.offset : page.offset + page.limit]
     limit = services.settings.max_job_text_chars
     data: list[dict[str, Any]] = []
