@@ -232,10 +232,12 @@ def test_pending_job_edits_then_processing_refuses_delete(make_client: Any) -> N
 
 
 def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    from tests.unit.test_observability import moved, scrape
+
     headers = register_and_login(client, "metrics@example.com")
+    before = scrape(client)
     client.get("/api/v1/job/job_doesnotexist", headers=headers)
-    text = client.get("/metrics").text
-    assert (
-        'voxify_http_requests_total{method="GET",route="/api/v1/job/{job_id}",status="404"} 1.0'
-    ) in text
-    assert "job_doesnotexist" not in text
+    after = scrape(client)
+    route = {"method": "GET", "route": "/api/v1/job/{job_id}", "status": "404"}
+    assert moved(before, after, "voxify_http_requests_total", **route) == 1
+    assert "job_doesnotexist" not in client.get("/metrics").text

@@ -58,7 +58,7 @@ async def synthesize(
     try:
         user = await _user(services, api_key)
         speech = _speech(text, options, timestamps=timestamps)
-        result = await services.speech.synthesize(user, speech)
+        result = await services.speech.synthesize(user, speech, via="handle")
     except VoxifyError as exc:
         raise _refusal(exc) from None
     voice = result.voice
@@ -75,7 +75,7 @@ async def stream(
     try:
         user = await _user(services, api_key)
         speech = _speech(text, options)
-        admitted = await services.speech.stream(user, speech)
+        admitted = await services.speech.stream(user, speech, via="handle")
     except VoxifyError as exc:
         raise _refusal(exc) from None
     async for piece in admitted.encoded(speech.output_format):

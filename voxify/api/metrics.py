@@ -7,13 +7,7 @@ from __future__ import annotations
 import time
 
 from fastapi import FastAPI, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,25 +20,11 @@ from voxify.status import JobStatus, JobType
 
 
 class ApiMetrics:
-    """One registry per app, so several apps in one process never share HTTP counters."""
+    """Observes an app's requests and serves its process's metrics at GET /metrics."""
 
     def __init__(self, sessions: sessionmaker[Session], *, log_requests: bool = True) -> None:
         self.sessions = sessions
         self.log_requests = log_requests
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "voxify_http_requests",
-            "HTTP requests answered",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "voxify_http_request_seconds",
-            "Time to the response's first byte",
-            ["method", "route"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        )
 
     def install(self, app: FastAPI) -> None:
         """Observe every request and serve GET /metrics."""
@@ -53,8 +33,7 @@ class ApiMetrics:
 
     def _expose(self) -> Response:
         refresh_job_gauges(self.sessions)
-        body = generate_latest(self.registry) + generate_latest(domain.REGISTRY)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(domain.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
 def refresh_job_gauges(sessions: sessionmaker[Session]) -> None:
@@ -104,9 +83,9 @@ class _Observe:
                 await self.app(scope, receive, observed_send)
         finally:
             route = _route_template(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            domain.HTTP_REQUESTS.inc(method=scope["method"], route=route, status=str(status))
             if elapsed is not None:
-                self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+                domain.HTTP_LATENCY.observe(elapsed, method=scope["method"], route=route)
             if self.metrics.log_requests and route != "/metrics":
                 log_event(
                     "http.request",

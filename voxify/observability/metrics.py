@@ -100,6 +100,15 @@ _ALL: list[_Metric] = []
 _MIRRORED: set[int] = set()
 _LOCK = threading.Lock()
 
+HTTP_REQUESTS = Counter(
+    "voxify_http_requests", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "voxify_http_request_seconds",
+    "Time to the response's first byte",
+    ["method", "route"],
+    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 SYNTHESES = Counter(
     "voxify_syntheses",
     "Syntheses finished, by engine, door and outcome",

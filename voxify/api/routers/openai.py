@@ -77,7 +77,7 @@ async def create_speech(
         speed=body.speed,
     )
     try:
-        stream = await services.speech.stream(user, speech)
+        stream = await services.speech.stream(user, speech, via="openai")
     except NotFound as exc:  # OpenAI answers an unknown voice with 400 on "voice"
         raise InvalidParameter(exc.message, details={"param": "voice"}) from exc
     rate = stream.first.audio.sample_rate
