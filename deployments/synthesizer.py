@@ -4,6 +4,7 @@ GPUs; @serve.batch and streaming."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -12,12 +13,15 @@ from ray import serve
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
+from deployments import telemetry
 from voxify.aio import iterate_in_thread
 from voxify.config import Settings
 from voxify.engines.cores import narrow_sessions
 from voxify.engines.piper import PiperEngine
 from voxify.engines.pool import EngineSet, open_kokoro, open_xtts
 from voxify.errors import EngineUnavailable, Unavailable
+from voxify.observability.context import current_request_id
+from voxify.observability.logs import log_event
 from voxify.speech import Audio, Chunk, SynthesisRequest
 from voxify.storage import blob_store_for
 
@@ -33,6 +37,7 @@ class Synthesizer:
     """
 
     def __init__(self, settings: Settings, engine: str = "piper") -> None:
+        telemetry.install(settings)
         self._settings = settings
         self._threads = 0  # 0: onnxruntime's default, one thread per core
         self._narrow = 0  # one-thread twin sessions (0: one render at a time)
@@ -80,20 +85,29 @@ class Synthesizer:
         self._engines.stats[f"batch_size_{len(requests)}"] += 1
         return await asyncio.to_thread(self._engines.render_many, requests)
 
-    async def synthesize(self, request: SynthesisRequest) -> Audio:
-        """Render one request (grouped with concurrent ones when batching is on)."""
+    async def synthesize(self, request: SynthesisRequest, request_id: str | None = None) -> Audio:
+        """Render one request (grouped with concurrent ones when batching is on);
+        ``request_id``: the caller's, for this replica's log line."""
+        started = time.perf_counter()
         if self._batch_size == 1:
             # Nothing to group: skip the batch queue, which would also run one call at a time
             # (its max_concurrent_batches); the engines' schedulers say what runs together.
             self._engines.stats["batch_size_1"] += 1
-            return await asyncio.to_thread(self._engines.render, request)
-        result: Audio = await self._batch(request)
+            result = await asyncio.to_thread(self._engines.render, request)
+        else:
+            result = await self._batch(request)
+        _log_render(request, request_id, result.duration, started)
         return result
 
-    async def stream(self, request: SynthesisRequest) -> AsyncIterator[Chunk]:
+    async def stream(
+        self, request: SynthesisRequest, request_id: str | None = None
+    ) -> AsyncIterator[Chunk]:
         """Speech as it is produced; a cancelled request stops the engine after its piece."""
+        started, seconds = time.perf_counter(), 0.0
         async for chunk in iterate_in_thread(self._engines.stream(request)):
+            seconds += chunk.audio.duration
             yield chunk
+        _log_render(request, request_id, seconds, started)
 
     async def conditioning_latents(self, audios: list[Audio]) -> bytes | None:
         """A voice's XTTS latents, or None when this replica runs no XTTS."""
@@ -137,13 +151,15 @@ class RaySynthesis:
     async def render(self, request: SynthesisRequest) -> Audio:
         """Render on a replica of the voice's pool, awaiting it; overloaded: Unavailable."""
         with _shed_as_unavailable(request.engine):
-            result: Audio = await self._pool(request).synthesize.remote(request)
+            result: Audio = await self._pool(request).synthesize.remote(
+                request, current_request_id()
+            )
         return result
 
     def synthesize(self, request: SynthesisRequest) -> Audio:
         """Render on a replica of the voice's pool, blocking (job tasks)."""
         with _shed_as_unavailable(request.engine):
-            response = self._pool(request).synthesize.remote(request)
+            response = self._pool(request).synthesize.remote(request, current_request_id())
             result: Audio = response.result(timeout_s=SYNTHESIS_TIMEOUT_S)
         return result
 
@@ -152,7 +168,7 @@ class RaySynthesis:
         handle = self._pool(request)
         # With stream=True, remote() returns a generator; the stubs type the union.
         chunks: DeploymentResponseGenerator[Chunk] = handle.options(stream=True).stream.remote(
-            request
+            request, current_request_id()
         )  # type: ignore[assignment]
         try:
             with _shed_as_unavailable(request.engine):
@@ -193,3 +209,17 @@ def _shed_as_unavailable(engine: str) -> Iterator[None]:
         yield
     except BackPressureError as exc:
         raise Unavailable(BUSY.format(engine)) from exc
+
+
+def _log_render(
+    request: SynthesisRequest, request_id: str | None, audio_s: float, started: float
+) -> None:
+    """This replica's line for one render, under the request id of the work it served."""
+    log_event(
+        "synthesis.render",
+        request_id=request_id,
+        engine=request.engine,
+        voice_id=request.voice_id,
+        audio_s=round(audio_s, 3),
+        render_ms=round((time.perf_counter() - started) * 1000, 1),
+    )

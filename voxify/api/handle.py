@@ -22,6 +22,7 @@ from voxify.auth.keys import Scope
 from voxify.db.models import User
 from voxify.errors import VoxifyError
 from voxify.files.service import file_info
+from voxify.observability.context import current_request_id, new_request_id, set_request_id
 from voxify.synthesis.options import Speech
 from voxify.synthesis.timings import word_timings
 
@@ -55,6 +56,7 @@ async def synthesize(
     services: Services, api_key: str, text: str, *, timestamps: bool = False, **options: Any
 ) -> HandleResult:
     """Speak ``text`` as the key's owner; stored in their history like /tts/synthesize."""
+    set_request_id(current_request_id() or new_request_id())  # this call's own task
     try:
         user = await _user(services, api_key)
         speech = _speech(text, options, timestamps=timestamps)
@@ -72,6 +74,7 @@ async def stream(
     services: Services, api_key: str, text: str, **options: Any
 ) -> AsyncIterator[bytes]:
     """The speech as encoded pieces, each as soon as it is rendered (format default wav)."""
+    set_request_id(current_request_id() or new_request_id())
     try:
         user = await _user(services, api_key)
         speech = _speech(text, options)
