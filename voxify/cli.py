@@ -27,7 +27,8 @@ def _serve(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = str(data_dir / "serve_config.generated.yaml")
     Path(path).write_text(yaml.safe_dump(config, sort_keys=False))
-    print(f"Voxify on http://{args.host}:{args.port} (data in {data_dir})", flush=True)
+    also = f", gRPC on port {args.grpc_port}" if "grpc_options" in config else ""
+    print(f"Voxify on http://{args.host}:{args.port}{also} (data in {data_dir})", flush=True)
     command = [sys.executable, "-m", "deployments.run", path]
     if args.ray_dashboard:
         command.append("--dashboard")
@@ -46,6 +47,12 @@ def serve_config(
     config.setdefault("http_options", {})
     config["http_options"]["port"] = args.port
     config["http_options"]["host"] = args.host
+    if not args.grpc_port:
+        config.pop("grpc_options", None)  # Serve starts no gRPC server
+    elif args.grpc_port == args.port:
+        raise SystemExit(f"HTTP and gRPC cannot share port {args.port}: pass --grpc-port")
+    elif "grpc_options" in config:
+        config["grpc_options"]["port"] = args.grpc_port
     for app in config["applications"]:
         app_args = app.setdefault("args", {}) or {}
         data_dir = args.data_dir or os.environ.get("VOXIFY_DATA_DIR") or app_args.get("data_dir")
@@ -226,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="run the service on Ray Serve")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--grpc-port",
+        type=int,
+        default=9000,
+        help="the gRPC door's port, on every interface (0: no gRPC)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--data-dir", default=None, help="default: $VOXIFY_DATA_DIR or ./data")
     serve.add_argument("--config", default=str(REPO_CONFIG))

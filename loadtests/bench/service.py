@@ -102,6 +102,8 @@ class Service:
             "serve",
             "--port",
             str(self.port),
+            "--grpc-port",
+            "0",  # HTTP benchmarks: no gRPC proxy (nor its port) beside them
             "--data-dir",
             str(self._dir / "data"),
             "--config",

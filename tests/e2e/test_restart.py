@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
 from tests.conftest import FIXTURES
 from tests.integration.conftest import PASSWORD, free_port
 from tests.speech import assert_real_speech
+from voxify.grpc import voxify_pb2 as pb
+from voxify.grpc.voxify_pb2_grpc import VoxifyStub
 
 SAMPLE = FIXTURES / "speech" / "librivox_male_0870.wav"
 LONG_TEXT = " ".join(
@@ -30,7 +33,7 @@ LONG_TEXT = " ".join(
 class Service:
     """`voxify serve` in its own process group, as a user would run it."""
 
-    def __init__(self, data_dir: Path, port: int, log: Path) -> None:
+    def __init__(self, data_dir: Path, port: int, grpc_port: int, log: Path) -> None:
         env = {
             **os.environ,
             "VOXIFY_JOB_STALE_AFTER_S": "5",
@@ -49,6 +52,8 @@ class Service:
                 "serve",
                 "--port",
                 str(port),
+                "--grpc-port",
+                str(grpc_port),
                 "--data-dir",
                 str(data_dir),
             ],
@@ -108,8 +113,8 @@ def job_row(data_dir: Path, job_id: str) -> dict[str, Any]:
 def test_restart_mid_job_recovers_everything(
     tmp_path: Path, data_dir: Path, services: list[Service]
 ) -> None:
-    port = free_port()
-    first = Service(data_dir, port, tmp_path / "serve.log")
+    port, grpc_port = free_port(), free_port()
+    first = Service(data_dir, port, grpc_port, tmp_path / "serve.log")
     services.append(first)
     first.wait_healthy()
     with httpx.Client(base_url=first.url, timeout=60) as http:
@@ -167,7 +172,7 @@ def test_restart_mid_job_recovers_everything(
     interrupted = job_row(data_dir, long_job["id"])
     assert interrupted["status"] == "processing" and interrupted["progress"] < 100
 
-    second = Service(data_dir, port, tmp_path / "serve.log")
+    second = Service(data_dir, port, grpc_port, tmp_path / "serve.log")
     services.append(second)
     second.wait_healthy()
     with httpx.Client(base_url=second.url, timeout=60) as http:
@@ -188,6 +193,14 @@ def test_restart_mid_job_recovers_everything(
         similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth)
         assert similar.status_code == 200, similar.text  # so did its vector (embedded Chroma)
         assert similar.json()["data"][0]["voice_model_id"] == "default_voice_001"
+        # `voxify serve` serves the gRPC door too, over the same data.
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            finished = VoxifyStub(channel).GetJob(
+                pb.GetJobRequest(job_id=done["id"]),
+                metadata=[("authorization", auth["Authorization"])],
+                timeout=60,
+            )
+        assert finished.status == "completed" and finished.duration > 0.5
         before = http.get(f"/api/v1/files/audio/{done['id']}", headers=auth)
         assert before.status_code == 200  # the file survived
         assert_real_speech(before.content, words=4)

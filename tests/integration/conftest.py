@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+
+from voxify.cli import REPO_CONFIG
 
 PASSWORD = "SecurePass123!"
 JWT_SECRET = "integration-secret-0123456789abcdef-xyz"
@@ -21,10 +24,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) -> Iterator[str]:
+def grpc_port() -> int:
+    """Where the shared instance's gRPC proxy listens (the gRPC door)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def serve_url(
+    tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str, grpc_port: int
+) -> Iterator[str]:
     """The Voxify app deployed on a fresh local Ray cluster; torn down at the end.
 
     Vectors go to a real Chroma server (HttpClient); the unit tier covers the embedded one.
+    Serve's gRPC proxy runs too, with the servicer serve_config.yaml names.
     """
     import ray
     from ray import serve
@@ -38,7 +50,11 @@ def serve_url(tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str) 
     apply_serve_env()  # before ray.init: the settings `voxify serve` runs with
     ray.init(address="local", num_cpus=10, include_dashboard=False, log_to_driver=False)
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    shipped = yaml.safe_load(REPO_CONFIG.read_text())["grpc_options"]
+    serve.start(
+        http_options={"host": "127.0.0.1", "port": port},
+        grpc_options={**shipped, "port": grpc_port},
+    )
     app = build_app(
         {
             "environment": "test",

@@ -12,9 +12,13 @@ from voxify.cli import REPO_CONFIG, serve_config
 from voxify.config import XTTS_POOL
 
 
-def args(tmp_path: Path) -> argparse.Namespace:
+def args(tmp_path: Path, grpc_port: int = 9124) -> argparse.Namespace:
     return argparse.Namespace(
-        config=str(REPO_CONFIG), port=9123, host="127.0.0.1", data_dir=str(tmp_path / "data")
+        config=str(REPO_CONFIG),
+        port=9123,
+        grpc_port=grpc_port,
+        host="127.0.0.1",
+        data_dir=str(tmp_path / "data"),
     )
 
 
@@ -31,6 +35,21 @@ def test_without_a_model_there_is_no_xtts_pool(
     assert xtts_pool(config) is None
     assert config["http_options"]["port"] == 9123
     assert config["applications"][0]["args"]["data_dir"] == str((tmp_path / "data").resolve())
+
+
+def test_grpc_listens_on_its_own_port_unless_turned_off(tmp_path: Path) -> None:
+    grpc = serve_config(args(tmp_path), cuda=False)["grpc_options"]
+    assert grpc["port"] == 9124
+    # Serve's proxy imports this in its own process: it must name the generated function.
+    assert grpc["grpc_servicer_functions"] == [
+        "voxify.grpc.voxify_pb2_grpc.add_VoxifyServicer_to_server"
+    ]
+    from voxify.grpc.voxify_pb2_grpc import add_VoxifyServicer_to_server
+
+    assert callable(add_VoxifyServicer_to_server)
+    assert "grpc_options" not in serve_config(args(tmp_path, grpc_port=0), cuda=False)
+    with pytest.raises(SystemExit, match="cannot share port 9123"):
+        serve_config(args(tmp_path, grpc_port=9123), cuda=False)
 
 
 def test_the_xtts_pool_asks_for_a_gpu_where_there_is_one(
