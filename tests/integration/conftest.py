@@ -15,12 +15,24 @@ from voxify.cli import REPO_CONFIG
 
 PASSWORD = "SecurePass123!"
 JWT_SECRET = "integration-secret-0123456789abcdef-xyz"
+ADMIN_EMAIL = "ops-admin@example.com"  # registers as the shared instance's administrator
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def ray_metrics_port() -> int:
+    """Where the shared Ray instance's metrics agent exports (Ray Serve's and Voxify's)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def ray_metrics_url(serve_url: str, ray_metrics_port: int) -> str:
+    return f"http://127.0.0.1:{ray_metrics_port}/metrics"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +43,10 @@ def grpc_port() -> int:
 
 @pytest.fixture(scope="session")
 def serve_url(
-    tmp_path_factory: pytest.TempPathFactory, chroma_server_url: str, grpc_port: int
+    tmp_path_factory: pytest.TempPathFactory,
+    chroma_server_url: str,
+    grpc_port: int,
+    ray_metrics_port: int,
 ) -> Iterator[str]:
     """The Voxify app deployed on a fresh local Ray cluster; torn down at the end.
 
@@ -48,7 +63,13 @@ def serve_url(
     # 2 physical cores: logical CPUs let every pool (Kokoro too), job tasks and the XTTS tests
     # second app all schedule.
     apply_serve_env()  # before ray.init: the settings `voxify serve` runs with
-    ray.init(address="local", num_cpus=10, include_dashboard=False, log_to_driver=False)
+    ray.init(
+        address="local",
+        num_cpus=10,
+        include_dashboard=False,
+        log_to_driver=False,
+        _metrics_export_port=ray_metrics_port,
+    )
     port = free_port()
     shipped = yaml.safe_load(REPO_CONFIG.read_text())["grpc_options"]
     serve.start(
@@ -65,6 +86,7 @@ def serve_url(
             "clone_search_s": 5,  # a few Kokoro style trials per clone
             "requests_per_minute": 100_000,  # tests poll jobs for minutes; limits have own tests
             "vector_url": chroma_server_url,
+            "admin_emails": [ADMIN_EMAIL],
         }
     )
     serve.run(app, name="voxify", route_prefix="/")

@@ -82,6 +82,8 @@ def test_a_second_serve_app_speaks_through_the_handle(http: httpx.Client) -> Non
         assert caller.refusal.remote(key, "No.", voice_id="nobody").result() == ("NOT_FOUND", 404)
         refused = caller.refusal.remote(key, "No.", format="mp3", sample_rate=9000).result()
         assert refused == ("INCOMPATIBLE_OPTIONS", 422)
+        for bad in ({"speed": 9.0}, {"volume": -1.0}, {"format": "midi"}, {"sample_rate": 100}):
+            assert caller.refusal.remote(key, "No.", **bad).result() == ("VALIDATION_ERROR", 422)
 
         # It is the owner's speech: in their history and usage like any synthesis.
         auth = {"Authorization": f"Bearer {key}"}

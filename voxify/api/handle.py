@@ -16,17 +16,21 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from voxify.api.context import Services
 from voxify.api.deps import authenticate_credential, require_scope
 from voxify.auth.keys import Scope
 from voxify.db.models import User
 from voxify.errors import VoxifyError
 from voxify.files.service import file_info
+from voxify.jobs.schemas import SynthesisOptions
 from voxify.observability.context import current_request_id, new_request_id, set_request_id
 from voxify.synthesis.options import Speech
 from voxify.synthesis.timings import word_timings
 
 OPTIONS = ("voice_id", "format", "sample_rate", "speed", "pitch", "volume", "language", "seed")
+RANGED = ("sample_rate", "speed", "pitch", "volume")
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,13 @@ def _speech(text: str, options: dict[str, Any], *, timestamps: bool = False) -> 
         names = ", ".join(sorted(unknown))
         raise HandleError("VALIDATION_ERROR", 422, f"Unknown options: {names}")
     fmt = options.pop("format", "wav")
-    return Speech(text=text, output_format=fmt, timestamps=timestamps, **options)
+    ranged = {name: options.pop(name) for name in RANGED if name in options}
+    try:  # the ranges REST's schema holds (speed, pitch, volume, sample rate, format)
+        checked = SynthesisOptions(output_format=fmt, **ranged)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise HandleError("VALIDATION_ERROR", 422, f"Invalid options: {problems}") from None
+    return Speech(text=text, timestamps=timestamps, **checked.model_dump(), **options)
 
 
 def _refusal(exc: VoxifyError) -> HandleError:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
+import grpc
 from google.protobuf.message import Message
 from pydantic import ValidationError
 
@@ -36,6 +38,9 @@ from voxify.grpc.status import Context, invalid, refuse
 from voxify.jobs import service as jobs_service
 from voxify.jobs.recovery import launch_job
 from voxify.jobs.schemas import JobCreate
+from voxify.observability import metrics
+from voxify.observability.context import new_request_id, set_request_id
+from voxify.observability.logs import log_event
 from voxify.voices import listing
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,20 @@ async def caller(services: Services, context: Context, *scopes: Scope) -> User:
     return user
 
 
+def _begin() -> float:
+    """A call starts: its own request id (as an HTTP request gets), and the clock."""
+    set_request_id(new_request_id())
+    return time.perf_counter()
+
+
+def _observe(method: str, code: grpc.StatusCode, started: float) -> None:
+    """A call ends: its metrics and its log line."""
+    elapsed = time.perf_counter() - started
+    metrics.GRPC_REQUESTS.inc(method=method, code=code.name)
+    metrics.GRPC_LATENCY.observe(elapsed, method=method)
+    log_event("grpc.request", method=method, code=code.name, total_ms=round(elapsed * 1000, 2))
+
+
 def _refusal(exc: Exception) -> VoxifyError:
     if isinstance(exc, ValidationError):
         return invalid(exc)
@@ -92,11 +111,14 @@ def _unary(empty: type[Rep]) -> Callable[[Unary[Req, Rep]], Unary[Req, Rep]]:
     def wrap(method: Unary[Req, Rep]) -> Unary[Req, Rep]:
         @functools.wraps(method)
         async def call(services: Services, request: Req, context: Context) -> Rep:
+            started, code = _begin(), grpc.StatusCode.OK
             try:
                 return await method(services, request, context)
             except Exception as exc:
-                refuse(context, _refusal(exc))
+                code = refuse(context, _refusal(exc))
                 return empty()
+            finally:
+                _observe(method.__name__, code, started)
 
         return call
 
@@ -108,12 +130,16 @@ def _streaming(method: Streaming[Req, Rep]) -> Streaming[Req, Rep]:
 
     @functools.wraps(method)
     async def call(services: Services, request: Req, context: Context) -> AsyncIterator[Rep]:
+        started, code = _begin(), grpc.StatusCode.CANCELLED  # unless it ends or fails
         try:
             async for message in method(services, request, context):
                 yield message
+            code = grpc.StatusCode.OK
         except Exception as exc:
-            refuse(context, _refusal(exc))
+            code = refuse(context, _refusal(exc))
             raise
+        finally:
+            _observe(method.__name__, code, started)
 
     return call
 

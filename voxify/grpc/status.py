@@ -68,9 +68,10 @@ def invalid(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(f"Invalid request: {summary}", details=details)
 
 
-def refuse(context: Context, exc: VoxifyError) -> None:
-    """Set the refusal of ``exc`` on the call's context."""
+def refuse(context: Context, exc: VoxifyError) -> grpc.StatusCode:
+    """Set the refusal of ``exc`` on the call's context; returns its status code."""
     answer = refusal(exc)
     context.set_code(answer.code)
     context.set_details(answer.details)
     context.set_trailing_metadata(list(answer.trailing_metadata))
+    return answer.code

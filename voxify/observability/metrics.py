@@ -109,6 +109,15 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+GRPC_REQUESTS = Counter(
+    "voxify_grpc_requests", "gRPC calls answered, by method and status code", ["method", "code"]
+)
+GRPC_LATENCY = Histogram(
+    "voxify_grpc_request_seconds",
+    "Time a gRPC call took (a stream: until its last message)",
+    ["method"],
+    (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
+)
 SYNTHESES = Counter(
     "voxify_syntheses",
     "Syntheses finished, by engine, door and outcome",
