@@ -62,7 +62,9 @@ class Ingress:
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self._services)
+        # Serve's proxy gives each request an X-Request-ID (the caller's, else a fresh one)
+        # and answers with it: the app uses that id and leaves the answering to the proxy.
+        return create_app(self._services, echo_request_id=False)
 
     # The handle API for other Serve applications (voxify/api/handle.py has the rules):
     #   handle = serve.get_deployment_handle("Ingress", app_name="voxify")

@@ -24,9 +24,14 @@ class ServeStatus:
             PoolState(
                 name=name,
                 engine=POOL_ENGINES[name],
-                replicas={str(state): int(n) for state, n in deployment.replica_states.items()},
-                status=str(deployment.status),
+                replicas={_name(state): int(n) for state, n in deployment.replica_states.items()},
+                status=_name(deployment.status),
             )
             for name, deployment in sorted(app.deployments.items())
             if name in POOL_ENGINES
         ]
+
+
+def _name(state: object) -> str:
+    """An enum member's plain name (``HEALTHY``, ``RUNNING``)."""
+    return str(getattr(state, "value", state))

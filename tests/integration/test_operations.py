@@ -34,9 +34,10 @@ def test_admin_stats_config_and_ray_metrics(http: httpx.Client, ray_metrics_url:
     assert pools["Synthesizer"]["running"] >= 1 and pools["Synthesizer"]["status"] == "HEALTHY"
     assert http.get("/api/v1/admin/stats", headers=user).status_code == 403
 
-    made = http.post("/api/v1/tts/synthesize", headers=user, json={"text": "Counted by Ray."})
+    traced = {**user, "X-Request-ID": "trace-ops-0001"}
+    made = http.post("/api/v1/tts/synthesize", headers=traced, json={"text": "Counted by Ray."})
     assert made.status_code == 200, made.text
-    assert made.headers["x-request-id"].startswith("req_")
+    assert made.headers.get_list("x-request-id") == ["trace-ops-0001"]
     job = http.post("/api/v1/job", headers=user, json={"text_content": "A job in a task."})
     job_id = job.json()["data"]["id"]
     deadline = time.monotonic() + 120

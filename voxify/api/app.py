@@ -34,8 +34,12 @@ JSON_BODY_LIMIT = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers beside a maximal file
 
 
-def create_app(services: Services) -> FastAPI:
-    """The Voxify HTTP API over the given services."""
+def create_app(services: Services, *, echo_request_id: bool = True) -> FastAPI:
+    """The Voxify HTTP API over the given services.
+
+    ``echo_request_id``: answer with the ``X-Request-ID`` header (off behind Ray Serve's
+    proxy, which gives every request that header, the caller's or its own, and answers with it).
+    """
     app = FastAPI(
         title="Voxify",
         version=__version__,
@@ -64,7 +68,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(stats.router, dependencies=either)
     app.include_router(admin.router)  # administrators only (checked per route)
     install_studio(app)
-    ApiMetrics(services.sessions, log_requests=services.settings.log_requests).install(app)
+    ApiMetrics(
+        services.sessions, log_requests=services.settings.log_requests, echo=echo_request_id
+    ).install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         json_bytes=JSON_BODY_LIMIT,

@@ -22,9 +22,12 @@ from voxify.status import JobStatus, JobType
 class ApiMetrics:
     """Observes an app's requests and serves its process's metrics at GET /metrics."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, log_requests: bool = True) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], *, log_requests: bool = True, echo: bool = True
+    ) -> None:
         self.sessions = sessions
         self.log_requests = log_requests
+        self.echo = echo  # answer with X-Request-ID
 
     def install(self, app: FastAPI) -> None:
         """Observe every request and serve GET /metrics."""
@@ -72,6 +75,7 @@ class _Observe:
             nonlocal status, elapsed
             if message["type"] == "http.response.start":
                 status, elapsed = message["status"], time.perf_counter() - start
+            if message["type"] == "http.response.start" and self.metrics.echo:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode("ascii")),
