@@ -30,8 +30,12 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     vector_url: str = ""  # default: embedded Chroma under data_dir; http://host:port for a server
 
-    jwt_secret: str = DEFAULT_JWT_SECRET
-    jwt_algorithm: str = "HS256"
+    jwt_secret: str = DEFAULT_JWT_SECRET  # signs new tokens
+    # Retired secrets, accepted for verification only while their tokens live out their TTL
+    # (key rotation; env: a JSON list). Tokens name their key in the `kid` header.
+    jwt_previous_secrets: list[str] = Field(default_factory=list)
+    # Pinned: tokens whose header names another algorithm (`none`, RS256, ...) are refused.
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     admin_emails: list[str] = Field(default_factory=list)  # accounts registered as admins
     access_token_ttl_s: int = 3600
     refresh_token_ttl_s: int = 30 * 24 * 3600
@@ -79,6 +83,14 @@ class Settings(BaseSettings):
             object.__setattr__(self, "blob_url", f"file://{data_dir / 'blobs'}")
         if self.environment == "production" and self.jwt_secret == DEFAULT_JWT_SECRET:
             raise ValueError("VOXIFY_JWT_SECRET must be set in production")
-        if len(self.jwt_secret) < 32:
-            raise ValueError("VOXIFY_JWT_SECRET must be at least 32 characters (HS256 key)")
+        # An HMAC key as long as the hash's digest (RFC 7518 3.2): 32, 48 or 64 bytes.
+        least = int(self.jwt_algorithm[2:]) // 8
+        if len(self.jwt_secret.encode()) < least:
+            raise ValueError(
+                f"VOXIFY_JWT_SECRET must be at least {least} bytes ({self.jwt_algorithm} key)"
+            )
+        if any(len(secret.encode()) < least for secret in self.jwt_previous_secrets):
+            raise ValueError(f"each of VOXIFY_JWT_PREVIOUS_SECRETS must be at least {least} bytes")
+        if self.environment == "production" and DEFAULT_JWT_SECRET in self.jwt_previous_secrets:
+            raise ValueError("the development JWT secret must not be accepted in production")
         return self
