@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-PREFIXES = ("usr", "job", "file", "vs", "vc", "key", "aud")
+PREFIXES = ("usr", "job", "file", "vs", "vc", "key", "aud", "ses")
 
 
 def new_id(prefix: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import ApiKey, User, utcnow
@@ -94,6 +94,17 @@ def delete_key(*, session: Session, user_id: str, key_id: str) -> None:
     if row is None or row.user_id != user_id:
         raise NotFound(f"API key '{key_id}' not found")
     session.delete(row)
+
+
+def delete_all_keys(*, session: Session, user_id: str) -> int:
+    """Revoke every key of a user; how many there were."""
+    deleted = session.execute(
+        delete(ApiKey)
+        .where(ApiKey.user_id == user_id)
+        .returning(ApiKey.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(deleted.all())
 
 
 def authenticate_key(

@@ -17,6 +17,19 @@ def printable_text(value: str) -> str:
     return value
 
 
+def strong_password(value: str) -> str:
+    """``value`` if it mixes at least three character classes, else ValueError."""
+    classes = [
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    ]
+    if sum(classes) < 3:
+        raise ValueError("must mix at least three of: lowercase, uppercase, digits, symbols")
+    return value
+
+
 class UserRegister(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,19 +39,7 @@ class UserRegister(BaseModel):
     last_name: str = Field(min_length=1, max_length=100)
 
     _printable = field_validator("first_name", "last_name")(printable_text)
-
-    @field_validator("password")
-    @classmethod
-    def _strong_enough(cls, value: str) -> str:
-        classes = [
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
-        ]
-        if sum(classes) < 3:
-            raise ValueError("must mix at least three of: lowercase, uppercase, digits, symbols")
-        return value
+    _strong = field_validator("password")(strong_password)
 
 
 class UserLogin(BaseModel):
@@ -47,7 +48,29 @@ class UserLogin(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str | None = None
+    refresh_token: str | None = Field(None, max_length=4096)
+
+
+class LogoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str | None = Field(None, max_length=4096)  # else the Bearer token's session
+    all_sessions: bool = False  # every session and access token of the account
+
+
+class SignedOut(BaseModel):
+    sessions_revoked: int
+    access_tokens_revoked: bool  # True: every access token issued so far stopped working
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=8, max_length=128)
+    revoke_api_keys: bool = False  # API keys are separate credentials: kept unless asked
+
+    _strong = field_validator("new_password")(strong_password)
 
 
 class UserPublic(BaseModel):
@@ -65,6 +88,14 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"
     expires_in: int
     user: UserPublic
+
+
+class PasswordChanged(TokenPair):
+    """A new session for the caller, and what the change ended."""
+
+    sessions_revoked: int
+    api_keys_revoked: int
+    api_keys_remaining: int
 
 
 class ApiKeyCreate(BaseModel):

@@ -53,8 +53,30 @@ class User(Base):
     # An administrator's per-user limits over the runtime ones: {"syntheses_per_day": 5000, ...}
     quota_overrides: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
     selected_voice_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Every token carries the epoch it was issued in; raising it (a password change, signing
+    # out everywhere) refuses all earlier tokens, checked on the user row each request reads.
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class AuthSession(Base):
+    """One sign-in: a family of refresh tokens, each used once and replaced by the next.
+
+    ``token_id`` is the only refresh token of the family that may be used now; presenting an
+    older one means a copy leaked, and revokes the family."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user_expires", "user_id", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_id: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Job(Base):

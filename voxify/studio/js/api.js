@@ -40,6 +40,15 @@ export function onSessionChange(listener) {
 }
 
 export function signOut() {
+  // End the session on the server too: a copy of its refresh token is then worthless.
+  if (session && session.refresh_token) {
+    fetch(`${API}/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+      keepalive: true,
+    }).catch(() => {});
+  }
   save(null);
 }
 
