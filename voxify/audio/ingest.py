@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +20,14 @@ from voxify.speech import Audio
 
 _MAGIC = {b"fLaC": "flac", b"OggS": "ogg", b"ID3": "mp3"}  # ID3: a tag before MPEG frames
 MIN_UPLOAD_RATE, MAX_UPLOAD_RATE = 8000, 192000
-MAX_UPLOAD_S = 1200.0  # decoding allocates the whole clip; 20 min is beyond any useful sample
+# Decoding bounds (see decode_upload): 15 min is beyond any useful sample, and no more mono
+# samples than 15 min at 48 kHz are kept (173 MB of float32), so a 192 kHz file gets 225 s.
+MAX_UPLOAD_S = 900.0
+MAX_DECODED_SAMPLES = 48_000 * 900
+MAX_UPLOAD_CHANNELS = 8
+DECODE_BLOCK_FRAMES = 65_536
+DECODE_DEADLINE_S = 30.0
+_UNKNOWN_FRAMES = 2**62  # libsndfile reports a length a header leaves open as 2**63 - 1
 MIN_SPEECH_S, MAX_SPEECH_S = 3.0, 300.0
 TARGET_RMS_DBFS, PEAK_CEILING_DBFS = -23.0, -1.0
 VAD_FRAME_S, EDGE_PAD_S, LONG_PAUSE_S, PAUSE_KEEP_S = 0.030, 0.25, 1.0, 0.5
@@ -82,8 +90,17 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-def decode_upload(data: bytes, *, max_duration_s: float = MAX_UPLOAD_S) -> Audio:
-    """Decode an uploaded WAV/FLAC/OGG/MP3 to mono float32, or raise InvalidAudio."""
+def decode_upload(
+    data: bytes, *, max_duration_s: float = MAX_UPLOAD_S, deadline_s: float = DECODE_DEADLINE_S
+) -> Audio:
+    """Decode an uploaded WAV/FLAC/OGG/MP3 to mono float32, or raise InvalidAudio.
+
+    Compressed audio can expand a thousandfold (a few hundred KB of FLAC silence is hours of
+    samples), so decoding is bounded: a header that admits more than the limit is refused
+    before a sample is read, decoding stops as soon as the limit is passed whatever the header
+    said, one block of frames is decoded at a time and only its mono mix is kept, and a
+    decode that outlasts ``deadline_s`` is abandoned.
+    """
     if not data:
         raise InvalidAudio("The upload is empty (0 bytes)")
     fmt = sniff_format(data[:16])
@@ -95,20 +112,66 @@ def decode_upload(data: bytes, *, max_duration_s: float = MAX_UPLOAD_S) -> Audio
             if not MIN_UPLOAD_RATE <= rate <= MAX_UPLOAD_RATE:
                 message = f"Sample rate {rate} Hz is outside {MIN_UPLOAD_RATE}-{MAX_UPLOAD_RATE} Hz"
                 raise InvalidAudio(message, details={"sample_rate": rate})
-            # Checked before reading: a forged header could otherwise ask for gigabytes.
-            if frames > max_duration_s * rate:
-                message = f"The recording is longer than {max_duration_s:g} s"
-                raise InvalidAudio(message, details={"duration_s": round(frames / rate, 3)})
-            samples = f.read(dtype="float32", always_2d=True)
+            if not 1 <= channels <= MAX_UPLOAD_CHANNELS:
+                message = f"{channels} channels; at most {MAX_UPLOAD_CHANNELS} are accepted"
+                raise InvalidAudio(message, details={"channels": channels})
+            limit = min(int(max_duration_s * rate), MAX_DECODED_SAMPLES)
+            if frames >= _UNKNOWN_FRAMES:
+                # An open length (FLAC written as a stream): libsndfile reads such a file to
+                # its end and then fails to seek there, so it is refused with the reason.
+                raise InvalidAudio(
+                    f"The {fmt} file does not state its length (written as a stream); "
+                    "re-encode it, or send WAV",
+                    details={"format": fmt},
+                )
+            if frames > limit:  # checked before reading: the header alone asks for too much
+                raise _too_long(limit, rate, claimed_s=frames / rate)
+            mono = _read_mono(
+                f, channels=channels, frames=frames, limit=limit, deadline_s=deadline_s
+            )
     except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:
         message = f"Could not decode the {fmt} file: {exc}"
         raise InvalidAudio(message, details={"format": fmt}) from exc
-    if samples.shape[0] == 0:
+    if mono.size == 0:
         raise InvalidAudio(f"The {fmt} file contains no audio samples", details={"format": fmt})
-    if not np.isfinite(samples).all():
+    if not np.isfinite(mono).all():
         raise InvalidAudio("The audio contains NaN or infinite samples", details={"format": fmt})
-    mono = samples.mean(axis=1) if channels > 1 else samples[:, 0]
-    return Audio(np.ascontiguousarray(mono, dtype=np.float32), rate)
+    return Audio(mono, rate)
+
+
+def _read_mono(
+    f: sf.SoundFile, *, channels: int, frames: int, limit: int, deadline_s: float
+) -> np.ndarray:
+    """Up to ``limit`` frames of ``f`` mixed to mono, a block at a time; InvalidAudio beyond
+    ``limit`` frames or ``deadline_s`` seconds."""
+    deadline = time.monotonic() + deadline_s
+    block = np.empty((DECODE_BLOCK_FRAMES, channels), dtype=np.float32)
+    out = np.empty(frames if 0 < frames <= limit else DECODE_BLOCK_FRAMES, dtype=np.float32)
+    total = 0
+    # libsndfile stops at the length the header gives, which was checked; the limit here
+    # holds whatever a decoder does with a header that lies.
+    while count := f.buffer_read_into(block, "float32"):
+        if total + count > limit:
+            raise _too_long(limit, int(f.samplerate), claimed_s=frames / f.samplerate)
+        if time.monotonic() > deadline:
+            raise InvalidAudio(
+                f"Decoding took longer than {deadline_s:g} s; the file is too complex or damaged",
+                details={"decoded_s": round(total / f.samplerate, 3)},
+            )
+        if total + count > out.size:
+            out = np.resize(out, min(limit, 2 * out.size + count))
+        piece = block[:count]
+        out[total : total + count] = piece.mean(axis=1) if channels > 1 else piece[:, 0]
+        total += count
+    return out[:total] if total < out.size else out
+
+
+def _too_long(limit: int, rate: int, *, claimed_s: float) -> InvalidAudio:
+    longest = limit / rate
+    details = {"max_duration_s": round(longest, 3), "sample_rate": rate}
+    if claimed_s > 0:  # what the header says; nothing when it did not say
+        details["duration_s"] = round(claimed_s, 3)
+    return AudioTooLong(f"The recording is longer than {longest:g} s", details=details)
 
 
 def prepare_sample(
