@@ -13,27 +13,58 @@ from voxify.errors import InvalidParameter, TextTooLong
 # overrides) say nothing to a listener and are a favourite of abusive input.
 _DROP_CATEGORIES = {"Cc", "Cf", "Co", "Cn"}
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+# Whitespace other than newlines (spaces, tabs, NBSP, em spaces, ...) collapses to one space,
+# so no later pattern meets a long run of it.
+_SPACES = re.compile(r"[^\S\n]+")
+# Raw text this many times the limit is refused before any work: cleaning only shrinks text
+# by the invisible characters it drops and the spaces it collapses.
+RAW_SLACK = 4
+# Unicode's stream-safe form (UAX #15) allows 30 combining marks in a row; normalisation sorts
+# each run, in time that grows with the square of its length.
+MAX_COMBINING_RUN = 30
 
 
 def clean_text(text: str, *, max_chars: int) -> str:
-    """NFC-normalise, drop invisible characters, collapse spaces; reject unspeakable text."""
+    """NFC-normalise, drop invisible characters, collapse spaces; reject unspeakable text.
+
+    Linear in the text's length, and refused at once when far over ``max_chars``.
+    """
+    if len(text) > RAW_SLACK * max_chars + 64:
+        raise _too_long(len(text), max_chars)
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         raise InvalidParameter("Text contains invalid unicode (lone surrogates)")
+    _check_combining_runs(text)
     text = unicodedata.normalize("NFC", text)
     kept = "".join(
         c if c in "\n\t" or unicodedata.category(c) not in _DROP_CATEGORIES else " " for c in text
     )
-    cleaned = re.sub(r"[ \t]+", " ", kept).strip()
+    cleaned = _SPACES.sub(" ", kept).strip()
     if not cleaned:
         raise InvalidParameter("Text is empty")
     if len(cleaned) > max_chars:
-        raise TextTooLong(
-            f"Text has {len(cleaned)} characters; the limit here is {max_chars}",
-            details={"length": len(cleaned), "max_length": max_chars},
-        )
+        raise _too_long(len(cleaned), max_chars)
     if not any(unicodedata.category(c)[0] in "LN" for c in cleaned):
         raise InvalidParameter("Text contains nothing speakable (no letters or digits)")
     return cleaned
+
+
+def _too_long(length: int, max_chars: int) -> TextTooLong:
+    return TextTooLong(
+        f"Text has {length} characters; the limit here is {max_chars}",
+        details={"length": length, "max_length": max_chars},
+    )
+
+
+def _check_combining_runs(text: str) -> None:
+    """InvalidParameter when more than MAX_COMBINING_RUN combining marks follow each other."""
+    run = 0
+    for c in text:
+        run = run + 1 if unicodedata.combining(c) else 0
+        if run > MAX_COMBINING_RUN:
+            raise InvalidParameter(
+                f"Text stacks more than {MAX_COMBINING_RUN} combining marks on one character",
+                details={"max_combining_marks": MAX_COMBINING_RUN},
+            )
 
 
 def text_hash(text: str) -> str:
