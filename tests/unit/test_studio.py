@@ -456,3 +456,54 @@ def _count(page: Page) -> int:
     """Voices the list says it holds; -1 while it loads."""
     words = page.text("#voices-status").split()
     return int(words[0]) if words and words[0].isdigit() else -1
+
+
+@pytest.fixture
+def admin_url(make_services: Callable[..., Services]) -> Iterator[str]:
+    with serve_over_loopback(make_services(admin_emails=["boss@example.com"])) as address:
+        yield address
+
+
+def test_administration_in_the_studio(browser: Any, admin_url: str) -> None:
+    page = Page(browser, admin_url, "admin")
+    page.open()
+    page.register("worker@example.com", "Wes")
+    assert not page.visible('#nav button[data-view="admin"]'), "a user sees the admin view"
+    page.click("#sign-out")
+    page.wait(lambda: page.visible("#sign-in-form"), 30, "not signed out")
+    page.register("boss@example.com", "Bo")
+    page.nav("admin")
+
+    # The service at a glance: accounts and the pools as the server reports them.
+    page.wait(lambda: "Synthesizer" in page.texts("#admin-pools td"), 30, "no pools shown")
+    assert "2 (2 active, 0 disabled, 1 admins)" in page.texts("#admin-stats dd")
+
+    # A runtime limit, saved and shown back; the server refuses a bad one with its message.
+    page.wait(lambda: page.js("return document.getElementById('limit-max_sync_text_chars').value"))
+    page.type("#limit-max_sync_text_chars", "500")
+    page.click("#admin-config button[type=submit]")
+    page.wait(lambda: page.text("#admin-config-note") == "Limits saved.", 30, "limits not saved")
+    page.type("#limit-requests_per_minute", "0")
+    page.click("#admin-config button[type=submit]")
+    page.wait(lambda: "requests_per_minute" in page.notice(), 30, "bad limit not refused")
+    page.type("#limit-requests_per_minute", "100")
+
+    # An account found by search, disabled, given its own quota.
+    page.type("#admin-users-search", "worker")
+    page.find("#admin-users-search").send_keys("\n")
+    page.wait(lambda: len(page.all("#admin-users-list > li")) == 1, 30, "search found nothing")
+    row = "#admin-users-list > li"
+    page.click(f"{row} > button:nth-of-type(1)")
+    page.wait(lambda: page.attr(row, "data-state") == "disabled", 30, "not disabled")
+    quota = f"{row} input[name=syntheses_per_day]"
+    page.type(quota, "5")
+    page.click(f"{row} form button[type=submit]")
+    value = "return document.querySelector(arguments[0]).value"
+    page.wait(lambda: page.js(value, quota) == "5", 30, "quota not kept")
+
+    # Every change is in the audit log, newest first.
+    page.wait(lambda: len(page.all("#admin-audit-list > li")) == 3, 30, "audit log incomplete")
+    actions = [t.split()[0] for t in page.texts("#admin-audit-list > li .grow")]
+    assert actions == ["user.update", "user.update", "config.update"]
+    page.shot("admin")
+    assert page.console_errors() == []

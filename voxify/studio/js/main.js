@@ -1,5 +1,6 @@
 // The studio's entry: signs in, switches views, and keeps the page in step with the session.
 
+import * as admin from "./admin.js";
 import * as api from "./api.js";
 import * as clone from "./clone.js";
 import * as history from "./history.js";
@@ -8,7 +9,7 @@ import * as speak from "./speak.js";
 import * as voices from "./voices.js";
 import { $, busy, clearNotice, notify } from "./ui.js";
 
-const VIEWS = { speak, voices, clone, history, keys };
+const VIEWS = { speak, voices, clone, history, keys, admin };
 const FLASH = "voxify.notice"; // a message that survives the reload after signing out
 
 function showView(name) {
@@ -42,6 +43,8 @@ function render(user) {
   signedInAs = user ? user.user_id : null;
   const signedIn = Boolean(user);
   $("nav").hidden = !signedIn;
+  // The server decides what an administrator may do; the page only hides what others can't.
+  $("nav-admin").hidden = !(user && user.role === "admin");
   $("account").hidden = !signedIn;
   if (signedIn) {
     $("who").textContent = `${user.first_name} ${user.last_name}`.trim() || user.email;
@@ -103,6 +106,7 @@ function init() {
   clone.init(useVoice);
   history.init();
   keys.init();
+  admin.init();
   api.onSessionChange((session) => render(session ? session.user : null));
   render(api.currentUser());
   const flash = sessionStorage.getItem(FLASH);
