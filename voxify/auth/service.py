@@ -125,8 +125,7 @@ def logout(*, session: Session, settings: Settings, token: str, everywhere: bool
             session=session, session_id=claims.session_id or "", token_id=claims.token_id
         ):
             raise InvalidToken("This refresh token is no longer valid; sign in again")
-        _raise_epoch(session, user)
-        ended = sessions.revoke_all(session=session, user_id=user.id, reason=sessions.LOGOUT_ALL)
+        ended = sign_out_everywhere(session=session, user=user, reason=sessions.LOGOUT_ALL)
         return SignedOut(sessions_revoked=ended, access_tokens_revoked=True)
     row = sessions.get_session(session=session, session_id=claims.session_id or "")
     if row is None or row.user_id != claims.user_id:
@@ -159,8 +158,7 @@ def change_password(
             "The new password must differ from the current one", details={"field": "new_password"}
         )
     user.password_hash = hash_password(new_password)
-    _raise_epoch(session, user)
-    ended = sessions.revoke_all(session=session, user_id=user.id, reason=sessions.PASSWORD_CHANGE)
+    ended = sign_out_everywhere(session=session, user=user, reason=sessions.PASSWORD_CHANGE)
     deleted = keys.delete_all_keys(session=session, user_id=user.id) if revoke_api_keys else 0
     pair = _new_session(session, settings, user)
     return PasswordChanged(
@@ -169,6 +167,13 @@ def change_password(
         api_keys_revoked=deleted,
         api_keys_remaining=len(keys.list_keys(session=session, user_id=user.id)),
     )
+
+
+def sign_out_everywhere(*, session: Session, user: User, reason: str) -> int:
+    """End every session of ``user`` and refuse every token issued so far (API keys aside);
+    how many sessions ended."""
+    _raise_epoch(session, user)
+    return sessions.revoke_all(session=session, user_id=user.id, reason=reason)
 
 
 def authenticate(*, session: Session, settings: Settings, access_token: str) -> User:

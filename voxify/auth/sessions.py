@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import AuthSession, utcnow
@@ -110,13 +110,3 @@ def revoke_all(*, session: Session, user_id: str, reason: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return len(ended.all())
-
-
-def live_sessions(*, session: Session, user_id: str) -> list[AuthSession]:
-    """The user's families that can still refresh, newest first."""
-    query = select(AuthSession).where(
-        AuthSession.user_id == user_id,
-        AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > utcnow(),
-    )
-    return list(session.scalars(query.order_by(AuthSession.created_at.desc())))
