@@ -20,6 +20,8 @@ BUCKET = "voxify-contract"
 REGION = "us-east-1"
 
 BAD_KEYS = ["../x", "/abs", "a//b", "a/../b", "", "x" * 600, "a b", "a/./b", "a/", "é"]
+# Windows separators and drives, NUL and newlines: none may reach a path or an object name.
+BAD_KEYS += ["..", "a\\b", "..\\x", "C:/x", "C:\\x", "a\x00b", "a\nb", "\\\\host\\share"]
 
 # Every key-taking operation, so a backend cannot forget to validate in one of them.
 KEY_OPS: dict[str, Callable[[BlobStore, str], object]] = {
