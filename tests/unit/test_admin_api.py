@@ -75,8 +75,11 @@ def test_disabling_a_user_stops_their_tokens_and_keys_at_once(make_client) -> No
     assert client.post("/api/v1/auth/login", json=login).status_code == 401
 
     client.patch(f"/api/v1/admin/users/{target}", headers=admin, json={"is_active": True})
-    assert client.get("/api/v1/stats/me", headers=user).status_code == 200
+    # Enabled again: the API key works; the sessions from before stay ended (sign in anew).
     assert client.get("/api/v1/voice/models", headers={"X-API-Key": key}).status_code == 200
+    assert client.get("/api/v1/stats/me", headers=user).status_code == 401
+    fresh = client.post("/api/v1/auth/login", json=login)
+    assert fresh.status_code == 200
 
 
 def test_users_are_searched_paged_promoted_and_given_their_own_quota(make_client) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from voxify.admin import audit
 from voxify.admin.runtime import QuotaOverrides, RuntimeLimits
+from voxify.auth.service import sign_out_everywhere
 from voxify.db.models import User
 from voxify.errors import Conflict, NotFound
 
@@ -76,6 +77,9 @@ def change(session: Session, *, actor: User, user_id: str, data: UserChange) -> 
     before = _state(user)
     fields = data.model_fields_set
     if "is_active" in fields and data.is_active is not None:
+        if user.is_active and not data.is_active:
+            # Its sessions end for good: enabling the account again does not revive them.
+            sign_out_everywhere(session=session, user=user, reason="account disabled")
         user.is_active = data.is_active
     if "role" in fields and data.role is not None:
         user.role = data.role
