@@ -140,8 +140,9 @@ class LiveLimits:
         """
         current = self.read(session)
         resets = {k for k, v in changes.items() if v is None}
+        defaults = self.defaults.model_dump()  # an unknown name stays None: merged refuses it
         wanted = current.merged(
-            {k: (getattr(self.defaults, k) if v is None else v) for k, v in changes.items()}
+            {k: defaults.get(k) if v is None else v for k, v in changes.items()}
         )
         for key in changes:
             row = session.get(RuntimeSetting, key)

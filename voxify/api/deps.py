@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 
 from voxify import limits
 from voxify.api.context import Services
-from voxify.api.envelope import MAX_PAGE_SIZE, Page
+from voxify.api.envelope import MAX_OFFSET, MAX_PAGE_SIZE, Page
 from voxify.auth import keys
 from voxify.auth.keys import Scope
 from voxify.auth.service import authenticate
@@ -116,8 +116,8 @@ AdminUser = Annotated[User, Depends(admin_user)]
 
 def page_params(
     limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-    offset: Annotated[int | None, Query(ge=0)] = None,
-    page: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
+    page: Annotated[int | None, Query(ge=1, le=MAX_OFFSET // MAX_PAGE_SIZE)] = None,
     page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
 ) -> Page:
     """Accept limit/offset or page/page_size (not a mix of offset and page)."""

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 MAX_PAGE_SIZE = 100
+# Deeper than any listing goes; keeps every offset inside each database's 64-bit integers.
+MAX_OFFSET = 1_000_000_000
 
 
 def _iso(value: datetime) -> str:
