@@ -11,6 +11,7 @@ from voxify.api.deps import scoped
 from voxify.api.errors import install_error_handlers
 from voxify.api.metrics import ApiMetrics
 from voxify.api.middleware import BodyLimitMiddleware
+from voxify.api.openapi import ERROR_RESPONSES, OPENAI_ERROR_RESPONSES, document_envelope
 from voxify.api.routers import (
     admin,
     api_keys,
@@ -44,6 +45,7 @@ def create_app(services: Services, *, echo_request_id: bool = True) -> FastAPI:
         title="Voxify",
         version=__version__,
         description="Voice-cloning text-to-speech: REST, streaming and jobs; the studio page at /.",
+        responses=ERROR_RESPONSES,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -64,10 +66,11 @@ def create_app(services: Services, *, echo_request_id: bool = True) -> FastAPI:
     app.include_router(voices.router, dependencies=either)
     app.include_router(samples.router, dependencies=voice_work)
     app.include_router(clones.router, dependencies=voice_work)
-    app.include_router(openai.router, dependencies=speech)
+    app.include_router(openai.router, dependencies=speech, responses=OPENAI_ERROR_RESPONSES)
     app.include_router(stats.router, dependencies=either)
     app.include_router(admin.router)  # administrators only (checked per route)
     install_studio(app)
+    document_envelope(app)
     ApiMetrics(
         services.sessions, log_requests=services.settings.log_requests, echo=echo_request_id
     ).install(app)

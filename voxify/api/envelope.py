@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 MAX_PAGE_SIZE = 100
 # Deeper than any listing goes; keeps every offset inside each database's 64-bit integers.
@@ -23,6 +23,42 @@ def _iso(value: datetime) -> str:
 
 
 _ENCODERS: dict[Any, Any] = {datetime: _iso}
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable ``code``, a message for people, and details for programs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    details: Any
+
+
+class Envelope(BaseModel):
+    """The shape ``envelope()`` gives a successful JSON answer (documented in OpenAPI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    success: Literal[True]
+    data: Any
+    message: str | None
+    error: None
+    meta: dict[str, Any]
+    timestamp: AwareDatetime
+
+
+class ErrorEnvelope(BaseModel):
+    """The shape of every error answer outside OpenAI's door (documented in OpenAPI)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    success: Literal[False]
+    data: None
+    message: str
+    error: ErrorBody
+    meta: dict[str, Any]
+    timestamp: AwareDatetime
 
 
 def now_iso() -> str:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
 from voxify.api.envelope import respond
+from voxify.api.openapi import audio_answer
 from voxify.db.models import File, User
 from voxify.db.session import session_scope
 from voxify.files.service import file_info, open_stream, resolve
@@ -19,7 +20,11 @@ from voxify.files.service import file_info, open_stream, resolve
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 
-@router.get("/audio/previews/{voice_id}.wav")
+@router.get(
+    "/audio/previews/{voice_id}.wav",
+    response_class=Response,
+    responses=audio_answer("The preview clip", media_types=["audio/wav"]),
+)
 async def preview_audio(voice_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """A voice's preview clip (any voice the caller may speak with; rendered once, stored)."""
     _, clip = await services.previews.get(user, voice_id)
@@ -33,7 +38,7 @@ async def preview_audio(voice_id: str, user: CurrentUser, services: ServicesDep)
     )
 
 
-@router.get("/audio/{file_id}")
+@router.get("/audio/{file_id}", response_class=Response, responses=audio_answer("The file's audio"))
 async def download_audio(file_id: str, user: CurrentUser, services: ServicesDep) -> Response:
     """The audio of one of the caller's files (or of one of their jobs)."""
     file, first, rest = await run_in_threadpool(_open, services, user, file_id)

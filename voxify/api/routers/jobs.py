@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, PageDep, ServicesDep, scoped
 from voxify.api.envelope import respond
+from voxify.api.openapi import events_answer
 from voxify.auth.keys import Scope
 from voxify.db.models import User
 from voxify.db.session import session_scope
@@ -149,7 +150,11 @@ def cancel_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JSONRes
     return respond(public, message="Job cancelled")
 
 
-@router.get("/{job_id}/progress")
+@router.get(
+    "/{job_id}/progress",
+    response_class=StreamingResponse,
+    responses=events_answer("The job's progress until it ends, then complete"),
+)
 async def job_progress(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
     """Server-Sent Events with the job's progress until it ends."""
     await run_in_threadpool(_owned_job, services, user, job_id)  # 404 before streaming

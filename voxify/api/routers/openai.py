@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
+from voxify.api.openapi import audio_answer
 from voxify.audio.encode import content_type
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter, NotFound, VoxifyError
@@ -44,9 +45,9 @@ class SpeechBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(min_length=1, max_length=64)
-    input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS)
-    voice: str | VoiceRef
+    model: str = Field(min_length=1, max_length=64, examples=["tts-1"])
+    input: str = Field(min_length=1, max_length=MAX_INPUT_CHARS, examples=["Hello there."])
+    voice: str | VoiceRef = Field(examples=["alloy"])
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
     instructions: str | None = Field(None, max_length=4096)  # no engine here can follow them
@@ -56,7 +57,12 @@ class SpeechBody(BaseModel):
         return self.voice.id if isinstance(self.voice, VoiceRef) else self.voice
 
 
-@router.post("/audio/speech", response_model=None)
+@router.post(
+    "/audio/speech",
+    response_model=None,
+    response_class=StreamingResponse,
+    responses=audio_answer("The speech (stream_format 'sse': its events)", events=True),
+)
 async def create_speech(
     body: SpeechBody, user: CurrentUser, services: ServicesDep
 ) -> StreamingResponse:

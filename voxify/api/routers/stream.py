@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from voxify.api.context import Services
 from voxify.api.deps import CurrentUser, ServicesDep
+from voxify.api.openapi import audio_answer, events_answer
 from voxify.audio.encode import content_type, encode
 from voxify.db.models import User
 from voxify.errors import IncompatibleOptions, SynthesisFailed
@@ -35,7 +36,11 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WORDS_PER_SECOND = 2.6  # speaking rate, for the audio length announced before rendering
 
 
-@router.get("/synthesize/stream")
+@router.get(
+    "/synthesize/stream",
+    response_class=StreamingResponse,
+    responses=events_answer("job_info, progress, audio_chunk..., completed (or error)"),
+)
 async def synthesize_stream(
     request: Request,
     user: CurrentUser,
@@ -148,7 +153,11 @@ async def _event_stream(
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-@router.post("/stream")
+@router.post(
+    "/stream",
+    response_class=StreamingResponse,
+    responses=audio_answer("The speech in `format`, or its events", events=True),
+)
 async def stream_audio(
     data: StreamRequest, request: Request, user: CurrentUser, services: ServicesDep
 ) -> StreamingResponse:
