@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ray import serve
+from ray.exceptions import RayActorError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle, DeploymentResponseGenerator
 
@@ -27,6 +28,7 @@ from voxify.storage import blob_store_for
 
 SYNTHESIS_TIMEOUT_S = 600.0
 BUSY = "All {} synthesizer replicas are busy; retry shortly"
+LOST = "The {} synthesizer replica stopped during this request; retry shortly"
 
 
 @serve.deployment
@@ -204,11 +206,15 @@ class RaySynthesis:
 
 @contextmanager
 def _shed_as_unavailable(engine: str) -> Iterator[None]:
-    """A pool that sheds the request (Serve's back-pressure) is the API's 503 + Retry-After."""
+    """A pool that sheds the request (Serve's back-pressure) is the API's 503 + Retry-After;
+    so is a replica that died under it (Serve starts another): a job retries the piece, a
+    client may retry the request."""
     try:
         yield
     except BackPressureError as exc:
         raise Unavailable(BUSY.format(engine)) from exc
+    except RayActorError as exc:
+        raise Unavailable(LOST.format(engine)) from exc
 
 
 def _log_render(
