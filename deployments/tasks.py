@@ -14,7 +14,11 @@ from voxify.storage import blob_store_for
 from voxify.voices.catalogue import VoiceCatalogue
 
 
-@ray.remote(max_retries=0)
+# Ray retries a task whose worker or node died (never one that raised): a launch lost before
+# it claimed its row (queued on a node that went away) is delivered again, instead of leaving
+# the row pending with nothing to run it. A retry of a task that had claimed its row finds it
+# no longer pending and returns; resuming that job is the jobs table's recovery sweep.
+@ray.remote(max_retries=3)
 def run_job(settings: Settings, job_id: str, pools: Pools, catalogue: VoiceCatalogue) -> str:
     """Run one job of any type; crash recovery is the jobs table's business, not Ray's."""
     telemetry.install(settings)
