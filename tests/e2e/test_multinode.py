@@ -1,0 +1,507 @@
+"""Voxify on a two-node Ray cluster on one machine (head + second node, separate processes),
+with Postgres, an S3 server and a Chroma server: placement on both nodes, then failures.
+
+The tests share the cluster and run in file order: the last one kills the second node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import yaml
+from moto.server import ThreadedMotoServer
+from ray.util.state import list_actors, list_nodes, list_tasks
+from sqlalchemy import create_engine, text
+
+from deployments.run import SERVE_ENV
+from tests.chroma import free_port, start_chroma, stop_chroma
+from tests.conftest import FIXTURES, POSTGRES_ADMIN_URL
+from tests.integration.conftest import PASSWORD
+from tests.multinode import (
+    Node,
+    node_env,
+    replicas,
+    serve_deploy,
+    start_node,
+    wait_for,
+)
+from tests.speech import assert_real_speech
+from voxify.cli import REPO_CONFIG
+
+pytestmark = pytest.mark.multinode
+
+BUCKET = "voxify-multinode"
+SAMPLE = FIXTURES / "speech" / "librivox_male_0870.wav"
+SENTENCE = "Every node of the cluster speaks in the same voice, whichever one renders it."
+# Long enough to be mid-render when something is killed: about 14 chunks of speech.
+LONG_TEXT = " ".join(
+    f"Paragraph {i} keeps a synthesizer busy for a while, so that a process can be killed "
+    f"halfway through this piece of work."
+    for i in range(40)
+)
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+@dataclass
+class Cluster:
+    url: str
+    dashboard_url: str
+    database_url: str
+    s3: Any
+    head: Node
+    worker: Node
+    head_id: str
+    worker_id: str
+
+
+def _serve_config(args: dict[str, Any], http_port: int) -> dict[str, Any]:
+    """serve_config.yaml with placement that puts work on both nodes."""
+    config: dict[str, Any] = yaml.safe_load(REPO_CONFIG.read_text())
+    config.pop("grpc_options", None)  # the gRPC door has its own tests
+    config["http_options"]["port"] = http_port
+    app = config["applications"][0]
+    app["args"] = {**app["args"], **args}
+    deployments = {d["name"]: d for d in app["deployments"]}
+    ingress, synthesizer, embedder = (
+        deployments["Ingress"],
+        deployments["Synthesizer"],
+        deployments["Embedder"],
+    )
+    ingress["ray_actor_options"]["resources"] = {"head_node": 0.01}
+    # A replica on each node (Serve spreads; at most one a node makes it certain).
+    synthesizer.pop("autoscaling_config")
+    synthesizer["num_replicas"] = 2
+    synthesizer["max_replicas_per_node"] = 1
+    # Two Embedder replicas, both on the second node, over the one Chroma server.
+    embedder["num_replicas"] = 2
+    embedder["ray_actor_options"]["resources"] = {"worker_node": 0.01}
+    app["deployments"] = [ingress, synthesizer, embedder]
+    return config
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Postgres database, S3 and Chroma servers, two Ray nodes, Voxify deployed on them."""
+    work = tmp_path_factory.mktemp("multinode")
+    started = time.monotonic()
+    name = f"voxify_mn_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    aws = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    nodes: list[Node] = []
+    moto = chroma = None
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in aws.items():
+                mp.setenv(key, value)
+            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            moto.start()
+            host, port = moto.get_host_and_port()
+            s3_endpoint = f"http://{host}:{port}"
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=s3_endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            s3.create_bucket(Bucket=BUCKET)
+        chroma, chroma_url = start_chroma(work / "chroma")
+        env = node_env(
+            {
+                **SERVE_ENV,
+                **aws,
+                "PYTHONPATH": str(REPO_CONFIG.parent),
+                "RAY_USAGE_STATS_ENABLED": "0",
+                # Loopback only; a token file a developer made (~/.ray) must not switch it on.
+                "RAY_AUTH_MODE": "disabled",
+                # A dead node is noticed in seconds, not the default ~30 s.
+                "RAY_health_check_period_ms": "1000",
+                "RAY_health_check_timeout_ms": "1000",
+                "RAY_health_check_failure_threshold": "3",
+            }
+        )
+        gcs_port, dashboard_port = free_port(), free_port()
+        dashboard_url = f"http://127.0.0.1:{dashboard_port}"
+        # Logical CPUs (2 physical cores): the head has little room left after the ingress
+        # and one Synthesizer, so Ray's hybrid policy sends job tasks to the second node.
+        head = start_node(
+            "head",
+            env=env,
+            num_cpus=2,
+            resources={"head_node": 1},
+            log_dir=work,
+            head_port=gcs_port,
+            dashboard_port=dashboard_port,
+        )
+        nodes.append(head)
+        wait_for(
+            lambda: httpx.get(f"{dashboard_url}/api/version", timeout=2).status_code == 200,
+            RAY_START,
+            "the head's dashboard",
+        )
+        worker = start_node(
+            "worker",
+            env=env,
+            num_cpus=8,
+            resources={"worker_node": 1},
+            log_dir=work,
+            head_address=f"127.0.0.1:{gcs_port}",
+        )
+        nodes.append(worker)
+        alive = wait_for(
+            lambda: len(_alive_nodes(dashboard_url)) == 2 and _alive_nodes(dashboard_url),
+            RAY_START,
+            "two alive nodes",
+        )
+        head_id = next(n["node_id"] for n in alive if "head_node" in n["resources_total"])
+        worker_id = next(n["node_id"] for n in alive if "worker_node" in n["resources_total"])
+        http_port = free_port()
+        config = _serve_config(
+            {
+                "environment": "test",
+                "data_dir": str(work / "data"),
+                "jwt_secret": "multinode-secret-0123456789abcdef-xyz",
+                "database_url": database_url,
+                "blob_url": f"s3://{BUCKET}/voxify",
+                "s3_endpoint_url": s3_endpoint,
+                "vector_url": chroma_url,
+                "kokoro_dir": str(work / "no-kokoro"),  # Piper only: Kokoro adds minutes here
+                "job_stale_after_s": 5,
+                "job_heartbeat_s": 1,
+                "requests_per_minute": 100_000,
+                "clone_engines": ["piper"],
+            },
+            http_port,
+        )
+        config_path = work / "serve_config.yaml"
+        config_path.write_text(yaml.safe_dump(config))
+        serve_deploy(config_path, dashboard_url, env)
+        url = f"http://127.0.0.1:{http_port}"
+        wait_for(
+            lambda: httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200,
+            SERVE_START,
+            "a healthy service",
+            interval=1,
+        )
+        for node in nodes:
+            node.remember()
+        print(f"multinode cluster up in {time.monotonic() - started:.1f} s")
+        yield Cluster(
+            url=url,
+            dashboard_url=dashboard_url,
+            database_url=database_url,
+            s3=s3,
+            head=head,
+            worker=worker,
+            head_id=head_id,
+            worker_id=worker_id,
+        )
+    finally:
+        for node in reversed(nodes):
+            node.stop()
+        if chroma is not None:
+            stop_chroma(chroma)
+        if moto is not None:
+            moto.stop()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+RAY_START = 90.0
+SERVE_START = 240.0
+
+
+def _alive_nodes(dashboard_url: str) -> list[dict[str, Any]]:
+    return [
+        node.__dict__
+        for node in list_nodes(address=dashboard_url, detail=True)
+        if node.state == "ALIVE"
+    ]
+
+
+@pytest.fixture(scope="module")
+def auth(cluster: Cluster) -> dict[str, str]:
+    with httpx.Client(base_url=cluster.url, timeout=60) as http:
+        http.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "nodes@example.com",
+                "password": PASSWORD,
+                "first_name": "Multi",
+                "last_name": "Node",
+            },
+        )
+        login = http.post(
+            "/api/v1/auth/login", json={"email": "nodes@example.com", "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+
+
+def _job_rows(cluster: Cluster, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+    engine = create_engine(cluster.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT id, status, attempts, runner_id, error_message, output_file_id "
+                    "FROM jobs WHERE id = ANY(:ids)"
+                ),
+                {"ids": job_ids},
+            )
+            return {row.id: dict(row._mapping) for row in rows}
+    finally:
+        engine.dispose()
+
+
+def _wait_jobs(
+    cluster: Cluster, http: httpx.Client, auth: dict[str, str], job_ids: list[str], timeout: float
+) -> dict[str, dict[str, Any]]:
+    def ended() -> dict[str, dict[str, Any]] | None:
+        jobs = {j: http.get(f"/api/v1/job/{j}", headers=auth).json()["data"] for j in job_ids}
+        return jobs if all(job["status"] in TERMINAL for job in jobs.values()) else None
+
+    try:
+        result: dict[str, dict[str, Any]] = wait_for(ended, timeout, "every job ended", interval=1)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {_job_rows(cluster, job_ids)}") from None
+    return result
+
+
+def _submit(http: httpx.Client, auth: dict[str, str], text_content: str) -> str:
+    response = http.post("/api/v1/job", headers=auth, json={"text_content": text_content})
+    assert response.status_code in (200, 201, 202), response.text
+    job_id: str = response.json()["data"]["id"]
+    return job_id
+
+
+def _actors(cluster: Cluster, deployment: str) -> list[Any]:
+    return [
+        actor
+        for actor in list_actors(
+            address=cluster.dashboard_url, filters=[("state", "=", "ALIVE")], detail=True
+        )
+        if actor.class_name == f"ServeReplica:voxify:{deployment}"
+    ]
+
+
+def test_replicas_and_jobs_run_on_both_nodes(cluster: Cluster, auth: dict[str, str]) -> None:
+    # Replicas: the ingress on the head, a Synthesizer on each node, two Embedders on node 2.
+    placed = {
+        name: sorted(actor.node_id for actor in _actors(cluster, name))
+        for name in ("Ingress", "Synthesizer", "Embedder")
+    }
+    assert placed["Ingress"] == [cluster.head_id], placed
+    assert sorted(placed["Synthesizer"]) == sorted([cluster.head_id, cluster.worker_id]), placed
+    assert placed["Embedder"] == [cluster.worker_id, cluster.worker_id], placed
+    wait_for(  # healthy as soon as one replica of each pool answers
+        lambda: (
+            [r["state"] for r in replicas(cluster.dashboard_url, "Embedder")]
+            == ["RUNNING", "RUNNING"]
+        ),
+        60,
+        "two running Embedder replicas",
+    )
+
+    with httpx.Client(base_url=cluster.url, timeout=60) as http:
+        job_ids = [_submit(http, auth, f"{SENTENCE} Job {i}.") for i in range(4)]
+        jobs = _wait_jobs(cluster, http, auth, job_ids, timeout=90)
+        assert all(job["status"] == "completed" for job in jobs.values()), jobs
+        rows = _job_rows(cluster, job_ids)
+        # The runner id is node:task: the job tasks ran on the second node.
+        runner_nodes = {row["runner_id"].split(":", 1)[0] for row in rows.values()}
+        assert cluster.worker_id in runner_nodes, (runner_nodes, cluster.worker_id)
+        tasks = wait_for(
+            lambda: (
+                [
+                    t
+                    for t in list_tasks(
+                        address=cluster.dashboard_url,
+                        filters=[
+                            ("func_or_class_name", "=", "run_job"),
+                            ("state", "=", "FINISHED"),
+                        ],
+                        detail=True,
+                    )
+                ]
+                if len(
+                    list_tasks(
+                        address=cluster.dashboard_url,
+                        filters=[
+                            ("func_or_class_name", "=", "run_job"),
+                            ("state", "=", "FINISHED"),
+                        ],
+                    )
+                )
+                >= len(job_ids)
+                else None
+            ),
+            30,
+            "the job tasks in the state API",
+        )
+        task_nodes = {t.node_id for t in tasks}
+        role = {cluster.head_id: "head", cluster.worker_id: "node2"}
+        print(
+            "placement:",
+            {name: [role[n] for n in ids] for name, ids in placed.items()},
+            "job tasks:",
+            sorted(role[t.node_id] for t in tasks),
+        )
+        assert (
+            task_nodes <= {cluster.head_id, cluster.worker_id} and cluster.worker_id in task_nodes
+        )
+        # Written on the second node, downloaded through the ingress on the head.
+        for job_id, row in rows.items():
+            if row["runner_id"].startswith(cluster.worker_id):
+                audio = http.get(f"/api/v1/files/audio/{job_id}", headers=auth)
+                assert audio.status_code == 200, audio.text
+                assert_real_speech(audio.content, words=len(SENTENCE.split()) + 2)
+                break
+        objects = cluster.s3.list_objects_v2(Bucket=BUCKET, Prefix="voxify/")
+        sizes = sorted(obj["Size"] for obj in objects.get("Contents", []))
+        assert len(audio.content) in sizes, (len(audio.content), sizes)
+
+        # A sample's voiceprint: the Embedder pool (2 replicas on node 2) writes it to Chroma.
+        upload = http.post(
+            "/api/v1/voice/samples",
+            headers=auth,
+            data={"name": "Nodes"},
+            files={"file": ("nodes.wav", SAMPLE.read_bytes(), "audio/wav")},
+        )
+        assert upload.status_code in (200, 201), upload.text
+        sample_id = upload.json()["data"]["sample_id"]
+        http.post(f"/api/v1/voice/samples/{sample_id}/process", headers=auth)
+        wait_for(
+            lambda: (
+                http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"][
+                    "status"
+                ]
+                in ("ready", "failed")
+            ),
+            120,
+            "the sample processed",
+        )
+        sample = http.get(f"/api/v1/voice/samples/{sample_id}", headers=auth).json()["data"]
+        assert sample["status"] == "ready", sample
+        similar = http.get(f"/api/v1/voice/models?similar_to={sample_id}", headers=auth)
+        assert similar.status_code == 200, similar.text
+        assert similar.json()["data"], similar.json()
+
+
+def _stream(url: str, auth: dict[str, str], outcome: dict[str, Any]) -> None:
+    """Read an SSE stream to its end; record its events, or the error that ended it."""
+    events: list[str] = []
+    outcome["events"] = events
+    try:
+        with httpx.stream(
+            "POST",
+            f"{url}/api/v1/tts/stream",
+            json={"text": LONG_TEXT[:4000]},
+            headers={**auth, "Accept": "text/event-stream"},
+            timeout=httpx.Timeout(60, read=60),
+        ) as response:
+            outcome["status"] = response.status_code
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    events.append(event["type"])
+                    outcome["code"] = event.get("code")
+    except httpx.HTTPError as exc:
+        outcome["error"] = repr(exc)
+
+
+def test_synthesizer_replica_killed_mid_stream_and_mid_job(
+    cluster: Cluster, auth: dict[str, str]
+) -> None:
+    before = {actor.actor_id: actor for actor in _actors(cluster, "Synthesizer")}
+    assert len(before) == 2
+    outcome: dict[str, Any] = {}
+    with httpx.Client(base_url=cluster.url, timeout=60) as http:
+        job_id = _submit(http, auth, LONG_TEXT)
+        reader = threading.Thread(target=_stream, args=(cluster.url, auth, outcome), daemon=True)
+        reader.start()
+        wait_for(
+            lambda: (
+                outcome.get("events", []).count("audio_chunk") >= 1
+                and http.get(f"/api/v1/job/{job_id}", headers=auth).json()["data"]["progress"] > 10
+            ),
+            60,
+            "the stream and the job mid-way",
+            interval=0.2,
+        )
+        # Both replicas die (a crash: SIGKILL of the replica's worker process): whichever
+        # served the stream and the job is gone.
+        killed_at = time.monotonic()
+        for actor in before.values():
+            os.kill(actor.pid, 9)
+        reader.join(timeout=90)
+        assert not reader.is_alive(), "the stream hung after its replica died"
+        stream_s = time.monotonic() - killed_at
+        events = outcome["events"]
+        assert "completed" not in events, outcome
+        assert events[-1] == "error" or "error" in outcome, outcome
+        if events[-1] == "error":  # the API's 503: retry shortly
+            assert outcome["code"] == "SERVICE_UNAVAILABLE", outcome
+
+        job = _wait_jobs(cluster, http, auth, [job_id], timeout=150)[job_id]
+        assert job["status"] == "completed", job
+        audio = http.get(f"/api/v1/files/audio/{job_id}", headers=auth)
+        assert audio.status_code == 200
+        assert_real_speech(audio.content, words=len(LONG_TEXT.split()))
+        # Serve replaced both replicas.
+        after = wait_for(
+            lambda: (found := _actors(cluster, "Synthesizer")) and len(found) == 2 and found,
+            60,
+            "two Synthesizer replicas again",
+        )
+        assert not {actor.actor_id for actor in after} & set(before)
+        print(f"stream ended {stream_s:.1f} s after the kill; job {job['attempts']} attempt(s)")
+
+
+def test_second_node_lost_while_jobs_run_on_it(cluster: Cluster, auth: dict[str, str]) -> None:
+    with httpx.Client(base_url=cluster.url, timeout=60) as http:
+        job_ids = [_submit(http, auth, LONG_TEXT[: 900 + 100 * i]) for i in range(4)]
+
+        def running_on_worker() -> list[str]:
+            rows = _job_rows(cluster, job_ids)
+            return [
+                j
+                for j, row in rows.items()
+                if row["status"] == "processing"
+                and (row["runner_id"] or "").startswith(cluster.worker_id)
+            ]
+
+        on_worker = wait_for(running_on_worker, 60, "jobs running on node 2", interval=0.2)
+        killed_at = time.monotonic()
+        cluster.worker.raylet().kill()
+        jobs = _wait_jobs(cluster, http, auth, job_ids, timeout=180)
+        recovered_s = time.monotonic() - killed_at
+        rows = _job_rows(cluster, job_ids)
+        for job in jobs.values():
+            assert job["status"] in ("completed", "failed"), job
+            if job["status"] == "failed":
+                assert job["error_message"], job
+        for job_id in on_worker:  # re-run on the head: the only node left
+            assert rows[job_id]["attempts"] >= 2, rows[job_id]
+            if rows[job_id]["status"] == "completed":
+                assert rows[job_id]["runner_id"].startswith(cluster.head_id), rows[job_id]
+        print(f"{len(on_worker)} job(s) on the lost node; all ended {recovered_s:.1f} s later")
