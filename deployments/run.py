@@ -23,13 +23,17 @@ from collections.abc import Sequence
 #   worker threads call handles without an event loop, which the in-loop router refuses);
 #   no direct ingress, which has every ingress replica listen on a port of its own (30000+)
 #   instead of the proxy's one address; stderr stays on, so that operators running
-#   `voxify serve` see replica errors in the terminal.
+#   `voxify serve` see replica errors in the terminal;
+# - a handle's gRPC channel takes answers as large as the replica's server sends (2 GiB - 1),
+#   not gRPC's default 4 MiB: a minute of speech at 22 kHz is 5 MB of float32 samples, and
+#   every larger render (or streamed piece) failed with RESOURCE_EXHAUSTED, a 500.
 SERVE_ENV = {
     "RAY_SERVE_CONTROL_LOOP_INTERVAL_S": "0.5",
     "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
     "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1",
     "RAY_SERVE_ENABLE_DIRECT_INGRESS": "0",
     "RAY_SERVE_LOG_TO_STDERR": "1",
+    "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH": "2147483647",
 }
 
 
