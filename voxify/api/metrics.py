@@ -9,6 +9,7 @@ import time
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxify.admin.stats import job_counts
@@ -104,13 +105,17 @@ class _Observe:
 
 
 def _route_template(scope: Scope) -> str:
-    """The request path with its path parameters put back as ``{name}``.
+    """The matched route's path template, e.g. ``/api/v1/job/{job_id}/cancel``.
 
-    Templates, not raw paths: ids in paths would give every job its own time series. (Included
-    routers keep their own relative paths, so the template is rebuilt from the parameters.)
+    Templates, not raw paths: ids in paths would give every job its own time series, and
+    Ray's metrics take ASCII labels only. An included router's routes keep paths relative to
+    its prefix, so the prefix is read off the request path: the segments before the route's.
     """
-    if scope.get("route") is None:
+    route = scope.get("route")
+    template = getattr(route, "path_format", None)
+    if template is None:
         return "unmatched"
-    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    if isinstance(route, Mount):
+        return template  # "/studio/{path}": a mounted app's files are one series
     segments = scope["path"].split("/")
-    return "/".join(f"{{{names[s]}}}" if s in names else s for s in segments)
+    return "/".join(segments[: len(segments) - template.count("/")]) + template
