@@ -34,6 +34,10 @@ from voxify.text import word_count
 router = APIRouter(prefix="/api/v1/tts", tags=["tts"])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WORDS_PER_SECOND = 2.6  # speaking rate, for the audio length announced before rendering
+# Text in a URL: percent-encoded (up to 9 bytes a character) it stays inside the HTTP server's
+# 64 KiB request head, past which the server itself answers a plain-text 400 before any route
+# runs. Longer text goes in a body: POST /tts/stream with Accept: text/event-stream.
+URL_TEXT_CHARS = 5000
 
 
 @router.get(
@@ -45,7 +49,7 @@ async def synthesize_stream(
     request: Request,
     user: CurrentUser,
     services: ServicesDep,
-    text: str = Query(min_length=1, max_length=200_000),
+    text: str = Query(min_length=1, max_length=URL_TEXT_CHARS),
     voice_id: str | None = Query(None, min_length=1, max_length=200),
     language: str | None = Query(None, pattern=LANGUAGE_PATTERN, max_length=16),
     format: Annotated[OutputFormat, Query()] = "wav",
