@@ -8,35 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-import yaml
-from moto.server import ThreadedMotoServer
-from ray.util.state import list_actors, list_nodes, list_tasks
+from ray.util.state import list_actors, list_tasks
 from sqlalchemy import create_engine, text
 
-from deployments.run import SERVE_ENV
-from tests.chroma import free_port, start_chroma, stop_chroma
-from tests.conftest import FIXTURES, POSTGRES_ADMIN_URL
+from tests.conftest import FIXTURES
 from tests.integration.conftest import PASSWORD
-from tests.multinode import (
-    Node,
-    node_env,
-    replicas,
-    serve_deploy,
-    start_node,
-    wait_for,
-)
+from tests.multinode import Cluster, replicas, voxify_cluster, wait_for
 from tests.speech import assert_real_speech
-from voxify.cli import REPO_CONFIG
 
 pytestmark = pytest.mark.multinode
 
@@ -52,190 +37,11 @@ LONG_TEXT = " ".join(
 TERMINAL = ("completed", "failed", "cancelled")
 
 
-@dataclass
-class Cluster:
-    url: str
-    dashboard_url: str
-    database_url: str
-    s3: Any
-    head: Node
-    worker: Node
-    head_id: str
-    worker_id: str
-
-
-def _serve_config(args: dict[str, Any], http_port: int) -> dict[str, Any]:
-    """serve_config.yaml with placement that puts work on both nodes."""
-    config: dict[str, Any] = yaml.safe_load(REPO_CONFIG.read_text())
-    config.pop("grpc_options", None)  # the gRPC door has its own tests
-    config["http_options"]["port"] = http_port
-    app = config["applications"][0]
-    app["args"] = {**app["args"], **args}
-    deployments = {d["name"]: d for d in app["deployments"]}
-    ingress, synthesizer, embedder = (
-        deployments["Ingress"],
-        deployments["Synthesizer"],
-        deployments["Embedder"],
-    )
-    ingress["ray_actor_options"]["resources"] = {"head_node": 0.01}
-    # A replica on each node (Serve spreads; at most one a node makes it certain).
-    synthesizer.pop("autoscaling_config")
-    synthesizer["num_replicas"] = 2
-    synthesizer["max_replicas_per_node"] = 1
-    # Two Embedder replicas, both on the second node, over the one Chroma server.
-    embedder["num_replicas"] = 2
-    embedder["ray_actor_options"]["resources"] = {"worker_node": 0.01}
-    app["deployments"] = [ingress, synthesizer, embedder]
-    return config
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Postgres database, S3 and Chroma servers, two Ray nodes, Voxify deployed on them."""
-    work = tmp_path_factory.mktemp("multinode")
-    started = time.monotonic()
-    name = f"voxify_mn_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    aws = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    nodes: list[Node] = []
-    moto = chroma = None
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in aws.items():
-                mp.setenv(key, value)
-            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            moto.start()
-            host, port = moto.get_host_and_port()
-            s3_endpoint = f"http://{host}:{port}"
-            s3 = boto3.client(
-                "s3",
-                endpoint_url=s3_endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            s3.create_bucket(Bucket=BUCKET)
-        chroma, chroma_url = start_chroma(work / "chroma")
-        env = node_env(
-            {
-                **SERVE_ENV,
-                **aws,
-                "PYTHONPATH": str(REPO_CONFIG.parent),
-                "RAY_USAGE_STATS_ENABLED": "0",
-                # Loopback only; a token file a developer made (~/.ray) must not switch it on.
-                "RAY_AUTH_MODE": "disabled",
-                # A dead node is noticed in seconds, not the default ~30 s.
-                "RAY_health_check_period_ms": "1000",
-                "RAY_health_check_timeout_ms": "1000",
-                "RAY_health_check_failure_threshold": "3",
-            }
-        )
-        gcs_port, dashboard_port = free_port(), free_port()
-        dashboard_url = f"http://127.0.0.1:{dashboard_port}"
-        # Logical CPUs (2 physical cores): the head has little room left after the ingress
-        # and one Synthesizer, so Ray's hybrid policy sends job tasks to the second node.
-        head = start_node(
-            "head",
-            env=env,
-            num_cpus=2,
-            resources={"head_node": 1},
-            log_dir=work,
-            head_port=gcs_port,
-            dashboard_port=dashboard_port,
-        )
-        nodes.append(head)
-        wait_for(
-            lambda: httpx.get(f"{dashboard_url}/api/version", timeout=2).status_code == 200,
-            RAY_START,
-            "the head's dashboard",
-        )
-        worker = start_node(
-            "worker",
-            env=env,
-            num_cpus=8,
-            resources={"worker_node": 1},
-            log_dir=work,
-            head_address=f"127.0.0.1:{gcs_port}",
-        )
-        nodes.append(worker)
-        alive = wait_for(
-            lambda: len(_alive_nodes(dashboard_url)) == 2 and _alive_nodes(dashboard_url),
-            RAY_START,
-            "two alive nodes",
-        )
-        head_id = next(n["node_id"] for n in alive if "head_node" in n["resources_total"])
-        worker_id = next(n["node_id"] for n in alive if "worker_node" in n["resources_total"])
-        http_port = free_port()
-        config = _serve_config(
-            {
-                "environment": "test",
-                "data_dir": str(work / "data"),
-                "jwt_secret": "multinode-secret-0123456789abcdef-xyz",
-                "database_url": database_url,
-                "blob_url": f"s3://{BUCKET}/voxify",
-                "s3_endpoint_url": s3_endpoint,
-                "vector_url": chroma_url,
-                "kokoro_dir": str(work / "no-kokoro"),  # Piper only: Kokoro adds minutes here
-                "job_stale_after_s": 5,
-                "job_heartbeat_s": 1,
-                "requests_per_minute": 100_000,
-                "clone_engines": ["piper"],
-            },
-            http_port,
-        )
-        config_path = work / "serve_config.yaml"
-        config_path.write_text(yaml.safe_dump(config))
-        serve_deploy(config_path, dashboard_url, env)
-        url = f"http://127.0.0.1:{http_port}"
-        wait_for(
-            lambda: httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200,
-            SERVE_START,
-            "a healthy service",
-            interval=1,
-        )
-        for node in nodes:
-            node.remember()
-        print(f"multinode cluster up in {time.monotonic() - started:.1f} s")
-        yield Cluster(
-            url=url,
-            dashboard_url=dashboard_url,
-            database_url=database_url,
-            s3=s3,
-            head=head,
-            worker=worker,
-            head_id=head_id,
-            worker_id=worker_id,
-        )
-    finally:
-        for node in reversed(nodes):
-            node.stop()
-        if chroma is not None:
-            stop_chroma(chroma)
-        if moto is not None:
-            moto.stop()
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
-RAY_START = 90.0
-SERVE_START = 240.0
-
-
-def _alive_nodes(dashboard_url: str) -> list[dict[str, Any]]:
-    return [
-        node.__dict__
-        for node in list_nodes(address=dashboard_url, detail=True)
-        if node.state == "ALIVE"
-    ]
+    with voxify_cluster(tmp_path_factory.mktemp("multinode"), BUCKET) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +100,12 @@ def _submit(http: httpx.Client, auth: dict[str, str], text_content: str) -> str:
     return job_id
 
 
+def _finished_jobs(cluster: Cluster) -> list[Any]:
+    """The state API's finished job tasks (their node_id is where they ran)."""
+    filters = [("func_or_class_name", "=", "run_job"), ("state", "=", "FINISHED")]
+    return list(list_tasks(address=cluster.dashboard_url, filters=filters, detail=True))
+
+
 def _actors(cluster: Cluster, deployment: str) -> list[Any]:
     return [
         actor
@@ -331,30 +143,7 @@ def test_replicas_and_jobs_run_on_both_nodes(cluster: Cluster, auth: dict[str, s
         runner_nodes = {row["runner_id"].split(":", 1)[0] for row in rows.values()}
         assert cluster.worker_id in runner_nodes, (runner_nodes, cluster.worker_id)
         tasks = wait_for(
-            lambda: (
-                [
-                    t
-                    for t in list_tasks(
-                        address=cluster.dashboard_url,
-                        filters=[
-                            ("func_or_class_name", "=", "run_job"),
-                            ("state", "=", "FINISHED"),
-                        ],
-                        detail=True,
-                    )
-                ]
-                if len(
-                    list_tasks(
-                        address=cluster.dashboard_url,
-                        filters=[
-                            ("func_or_class_name", "=", "run_job"),
-                            ("state", "=", "FINISHED"),
-                        ],
-                    )
-                )
-                >= len(job_ids)
-                else None
-            ),
+            lambda: (found := _finished_jobs(cluster)) and len(found) >= len(job_ids) and found,
             30,
             "the job tasks in the state API",
         )
