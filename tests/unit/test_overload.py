@@ -68,3 +68,24 @@ def test_an_overloaded_pool_answers_503_and_charges_nothing(
         429,
         "QUOTA_EXCEEDED",
     )
+
+
+def test_a_database_outage_answers_503_with_retry_after(
+    client: TestClient, monkeypatch: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import voxify.api.deps as deps
+
+    headers = register_and_login(client, "outage@example.com")
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(deps, "authenticate_credential", unreachable)
+    answer = client.get("/api/v1/job", headers=headers)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert answer.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "connection refused" not in answer.text  # the driver's words stay in the log
+    monkeypatch.undo()
+    assert client.get("/api/v1/job", headers=headers).status_code == 200

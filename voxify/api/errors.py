@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxify.api.envelope import envelope
@@ -113,6 +114,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+DATABASE_RETRY_S = 5
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    # The metadata database is unreachable (a restart, a failover, a network cut): the
+    # transaction rolled back, so nothing was half-written; the caller retries.
+    log.error("database unavailable: %s", type(exc).__name__)
+    return error_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The database is unavailable; retry shortly",
+        {"retry_after": DATABASE_RETRY_S},
+        {"Retry-After": str(DATABASE_RETRY_S)},
+        request=request,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "Internal server error", request=request)
@@ -124,4 +142,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for lost in (OperationalError, InterfaceError, DisconnectionError):
+        app.add_exception_handler(lost, _database_down)
     app.add_exception_handler(Exception, _unexpected)
