@@ -93,6 +93,11 @@ def request_key(user_id: str) -> str:
     return f"req:{user_id}"
 
 
+def upload_key(user_id: str) -> str:
+    """The daily upload quota's key of a user."""
+    return f"upload:{user_id}"
+
+
 def synthesis_key(user_id: str) -> str:
     """The daily-quota key every synthesis (job, sync, stream) counts under, and refunds to."""
     return f"synth:{user_id}"

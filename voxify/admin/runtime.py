@@ -20,9 +20,6 @@ from voxify.db.models import RuntimeSetting, User
 from voxify.db.session import session_scope
 from voxify.errors import InvalidParameter
 
-# The limits a user's quota overrides may raise or lower (the others are service-wide).
-PER_USER = ("requests_per_minute", "syntheses_per_day", "uploads_per_day")
-
 
 class RuntimeLimits(BaseModel):
     """Every limit that can change at run time, with the bounds a change must respect."""

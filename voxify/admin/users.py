@@ -13,6 +13,7 @@ from voxify.admin import audit
 from voxify.admin.runtime import QuotaOverrides, RuntimeLimits
 from voxify.auth.service import sign_out_everywhere
 from voxify.db.models import User
+from voxify.db.text_search import ESCAPE, contains_pattern
 from voxify.errors import Conflict, NotFound
 
 Role = Literal["user", "admin"]
@@ -41,12 +42,12 @@ def find(
     """One page of accounts (newest first) matching the filters, and how many match."""
     query = select(User)
     if search:
-        pattern = f"%{_escape_like(search.strip().lower())}%"
+        pattern = contains_pattern(search.strip())
         query = query.where(
             or_(
-                func.lower(User.email).like(pattern, escape="\\"),
-                func.lower(User.first_name).like(pattern, escape="\\"),
-                func.lower(User.last_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape=ESCAPE),
+                func.lower(User.first_name).like(pattern, escape=ESCAPE),
+                func.lower(User.last_name).like(pattern, escape=ESCAPE),
                 User.id == search.strip(),
             )
         )
@@ -141,7 +142,3 @@ def _active_admin(state: dict[str, Any]) -> bool:
 def _active_admins(session: Session) -> int:
     query = select(func.count(User.id)).where(User.role == "admin", User.is_active.is_(True))
     return session.scalar(query) or 0
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from voxify.db.models import Job, VoiceClone, VoiceSample, utcnow
+from voxify.db.text_search import ESCAPE, contains_pattern
 from voxify.observability import metrics
 from voxify.observability.context import current_request_id
 from voxify.observability.logs import log_event
@@ -97,12 +98,11 @@ def _conditions(owner_id: str | None, filters: JobFilters) -> list[ColumnElement
     if filters.created_before is not None:
         conditions.append(Job.created_at < filters.created_before)
     if filters.text_search:
-        escaped = filters.text_search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped.lower()}%"
+        pattern = contains_pattern(filters.text_search)
         conditions.append(
             or_(
-                func.lower(Job.text_content).like(pattern, escape="\\"),
-                func.lower(Job.title).like(pattern, escape="\\"),
+                func.lower(Job.text_content).like(pattern, escape=ESCAPE),
+                func.lower(Job.title).like(pattern, escape=ESCAPE),
             )
         )
     return conditions

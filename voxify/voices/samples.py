@@ -91,7 +91,7 @@ def create_sample(
     sample_id: str,
 ) -> VoiceSample:
     """Insert the row of a stored upload and count it against the daily upload limit."""
-    limits.hit_daily(session=session, key=f"upload:{user.id}", limit=uploads_per_day)
+    limits.hit_daily(session=session, key=limits.upload_key(user.id), limit=uploads_per_day)
     sample = VoiceSample(
         id=sample_id,
         user_id=user.id,
